@@ -1,0 +1,35 @@
+/**
+ * The exact strings Azure Workload Identity matches on. A typo in any of them fails silently
+ * (no AZURE_* variables in the pod, or AADSTS70021 at token exchange), so every component and
+ * tool uses these constants instead of literals.
+ */
+
+/** ServiceAccount annotation: client ID of the managed identity or app registration. */
+export const CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id";
+
+/** ServiceAccount annotation: tenant of the principal (defaults to the cluster's tenant). */
+export const TENANT_ID_ANNOTATION = "azure.workload.identity/tenant-id";
+
+/** ServiceAccount annotation: projected token lifetime in seconds (3600..86400). */
+export const TOKEN_EXPIRATION_ANNOTATION = "azure.workload.identity/service-account-token-expiration";
+
+/** Pod label (on the pod, not the ServiceAccount) that makes the webhook inject the token. */
+export const USE_LABEL = "azure.workload.identity/use";
+
+/** The only audience Entra ID accepts for a federated token exchange. */
+export const ENTRA_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
+
+/** Bounds of the projected token lifetime the webhook accepts. */
+export const MIN_TOKEN_EXPIRATION_SECONDS = 3600;
+export const MAX_TOKEN_EXPIRATION_SECONDS = 86400;
+
+/** Entra ID allows at most this many federated credentials per identity or app registration. */
+export const MAX_FEDERATED_CREDENTIALS = 20;
+
+/** Application ID of the AKS AAD server application, the audience of kubelogin tokens. */
+export const AKS_AAD_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
+
+/** The labels a pod must carry to receive the federated token. */
+export const WORKLOAD_IDENTITY_POD_LABELS: Readonly<Record<string, string>> = Object.freeze({
+    [USE_LABEL]: "true",
+});

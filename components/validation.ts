@@ -1,0 +1,229 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { NodePoolArgs, WorkloadIdentityClusterArgs } from "./cluster";
+import type { WorkloadIdentityArgs } from "./workload-identity";
+import {
+    MAX_FEDERATED_CREDENTIALS,
+    MAX_TOKEN_EXPIRATION_SECONDS,
+    MIN_TOKEN_EXPIRATION_SECONDS,
+} from "./constants";
+import { KUBELOGIN_MODES } from "./kubeconfig";
+import { broadScopeProblem, invalidScopeMessage, parseScope, resolveRole, GUID_PATTERN } from "./roles";
+
+/**
+ * Pure validation rules shared by the stack config and the components' args. Each rule returns
+ * a message (the bad value and what is allowed) or undefined; callers prefix the path.
+ */
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A Kubernetes namespace: an RFC 1123 label, not `kube-system`. */
+export function namespaceProblem(namespace: string): string | undefined {
+    if (namespace.length > 63 || !DNS_LABEL.test(namespace)) {
+        return `invalid namespace "${namespace}". Allowed values are RFC 1123 labels: at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit.`;
+    }
+    if (namespace === "kube-system") {
+        return 'namespace "kube-system" is refused: AKS excludes it from the workload identity webhook, so pods there never get a token.';
+    }
+    return undefined;
+}
+
+/** A ServiceAccount name: an RFC 1123 subdomain. */
+export function serviceAccountNameProblem(name: string): string | undefined {
+    if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+        return `invalid ServiceAccount name "${name}". Allowed values are RFC 1123 subdomains: at most 253 lower-case letters, digits, "-" and ".", starting and ending with a letter or digit.`;
+    }
+    return undefined;
+}
+
+export function tokenExpirationProblem(seconds: number): string | undefined {
+    if (!Number.isInteger(seconds) || seconds < MIN_TOKEN_EXPIRATION_SECONDS || seconds > MAX_TOKEN_EXPIRATION_SECONDS) {
+        return `invalid token expiration ${seconds}. Allowed values are whole seconds from ${MIN_TOKEN_EXPIRATION_SECONDS} to ${MAX_TOKEN_EXPIRATION_SECONDS}: the webhook rejects pods outside that range.`;
+    }
+    return undefined;
+}
+
+export function guidProblem(value: string): string | undefined {
+    return GUID_PATTERN.test(value) ? undefined : `invalid GUID "${value}". Allowed values look like 00000000-0000-0000-0000-000000000000.`;
+}
+
+const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
+
+export function cidrProblem(cidr: string): string | undefined {
+    const match = IPV4_CIDR.exec(cidr);
+    const valid =
+        match !== null &&
+        match.slice(1, 5).every((octet) => Number(octet) <= 255) &&
+        (match[5] === undefined || Number(match[5]) <= 32);
+    return valid ? undefined : `invalid IP range "${cidr}". Allowed values are IPv4 addresses or CIDR ranges such as 203.0.113.0/24.`;
+}
+
+const POOL_NAME = /^[a-z][a-z0-9]{0,11}$/;
+
+export function poolNameProblem(name: string): string | undefined {
+    return POOL_NAME.test(name)
+        ? undefined
+        : `invalid node pool name "${name}". Allowed values are 1 to 12 lower-case letters and digits, starting with a letter.`;
+}
+
+/** AKS limits for an autoscaled pool: 0..1000 nodes (a system pool needs at least 1). */
+export function poolCountsProblem(minCount: number, maxCount: number, system: boolean): string | undefined {
+    const lowest = system ? 1 : 0;
+    if (!Number.isInteger(minCount) || minCount < lowest || minCount > 1000) {
+        return `invalid minCount ${minCount}. Allowed values are whole numbers from ${lowest} to 1000.`;
+    }
+    if (!Number.isInteger(maxCount) || maxCount < 1 || maxCount > 1000) {
+        return `invalid maxCount ${maxCount}. Allowed values are whole numbers from 1 to 1000.`;
+    }
+    if (minCount > maxCount) {
+        return `minCount ${minCount} is greater than maxCount ${maxCount}.`;
+    }
+    return undefined;
+}
+
+/** The API server must be restricted unless the override is explicit. */
+export function apiServerAccessProblem(
+    authorizedIpRanges: readonly unknown[] | undefined,
+    privateCluster: boolean,
+    allowPublicApiServer: boolean,
+): string | undefined {
+    const hasRanges = authorizedIpRanges !== undefined && authorizedIpRanges.length > 0;
+    if (hasRanges && privateCluster) {
+        return "authorizedIpRanges and private: true exclude each other. A private API server has no public endpoint to restrict.";
+    }
+    if (!hasRanges && !privateCluster && !allowPublicApiServer) {
+        return "the API server is open to the internet. Set authorizedIpRanges (include your own IP to reach it from a laptop), or private: true, or allowPublicApiServer: true to accept an open API server.";
+    }
+    return undefined;
+}
+
+export function kubeloginModeProblem(mode: string): string | undefined {
+    return (KUBELOGIN_MODES as readonly string[]).includes(mode)
+        ? undefined
+        : `invalid kubelogin mode "${mode}". Allowed values are: ${KUBELOGIN_MODES.join(", ")}.`;
+}
+
+export function federatedCredentialCountProblem(count: number): string | undefined {
+    return count > MAX_FEDERATED_CREDENTIALS
+        ? `${count} federated credentials for one identity; Entra ID allows at most ${MAX_FEDERATED_CREDENTIALS}.`
+        : undefined;
+}
+
+/** A role assignment: the role resolves, the scope is an ARM ID, and no owner-like role at broad scope. */
+export function roleAssignmentProblems(role: string, scope: string | undefined, allowBroadScope: boolean): { role?: string; scope?: string } {
+    const resolved = resolveRole(role);
+    if ("error" in resolved) {
+        return { role: resolved.error };
+    }
+    if (scope === undefined) {
+        return {};
+    }
+    const parsed = parseScope(scope);
+    if (parsed === undefined) {
+        return { scope: invalidScopeMessage(scope) };
+    }
+    const broad = broadScopeProblem(resolved, parsed, allowBroadScope);
+    return broad === undefined ? {} : { role: broad };
+}
+
+/** A value given directly (not an Output from another resource), so it can be checked before deployment. */
+export function known<T>(value: pulumi.Input<T> | undefined): T | undefined {
+    if (value === undefined || pulumi.Output.isInstance(value) || value instanceof Promise) {
+        return undefined;
+    }
+    return value as T;
+}
+
+/** Plain arrays of plain values, or undefined when any part is only known at deploy time. */
+export function knownArray<T>(value: pulumi.Input<pulumi.Input<T>[]> | undefined): T[] | undefined {
+    const array = known(value);
+    if (array === undefined) {
+        return undefined;
+    }
+    const items = array.map((item) => known(item));
+    return items.every((item) => item !== undefined) ? (items as T[]) : undefined;
+}
+
+/** Formats problems as the one message a component throws. */
+export function formatProblems(subject: string, problems: readonly string[]): string {
+    return `${subject}:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`;
+}
+
+function prefixed(path: string, message: string | undefined): string[] {
+    return message === undefined ? [] : [`${path}: ${message}`];
+}
+
+/** Every problem in a WorkloadIdentityCluster's args that can be seen before deployment. */
+export function validateClusterArgs(args: WorkloadIdentityClusterArgs): string[] {
+    const problems: string[] = [];
+    const pools: [string, NodePoolArgs, boolean][] = [
+        ["systemPool", args.systemPool, true],
+        ...Object.entries(args.nodePools ?? {}).map(([key, pool]): [string, NodePoolArgs, boolean] => [`nodePools.${key}`, pool, false]),
+    ];
+    for (const [key] of Object.entries(args.nodePools ?? {})) {
+        problems.push(...prefixed(`nodePools.${key}`, poolNameProblem(key)));
+        if (key === "system") {
+            problems.push(`nodePools.${key}: the name "system" is the inline system pool's; choose another pool name.`);
+        }
+    }
+    for (const [path, pool, system] of pools) {
+        problems.push(...prefixed(path, poolCountsProblem(pool.minCount, pool.maxCount, system)));
+    }
+    const ranges = knownArray(args.authorizedIpRanges);
+    for (const range of ranges ?? []) {
+        problems.push(...prefixed("authorizedIpRanges", cidrProblem(range)));
+    }
+    problems.push(
+        ...prefixed(
+            "apiServerAccess",
+            apiServerAccessProblem(
+                ranges ?? (args.authorizedIpRanges === undefined ? undefined : ["<deploy-time value>"]),
+                args.privateCluster ?? false,
+                args.allowPublicApiServer ?? false,
+            ),
+        ),
+    );
+    for (const groupId of knownArray(args.adminGroupObjectIds) ?? []) {
+        problems.push(...prefixed("adminGroupObjectIds", guidProblem(groupId)));
+    }
+    // An admin group list that is only known at deploy time counts as present.
+    const adminGroups = args.adminGroupObjectIds === undefined ? [] : (knownArray(args.adminGroupObjectIds) ?? ["<deploy-time value>"]);
+    if (adminGroups.length === 0 && Object.keys(args.clusterAdmins ?? {}).length === 0) {
+        problems.push(
+            "admins: no admin group and no clusterAdmins. With local accounts off and Entra RBAC on, nobody could create the ServiceAccounts: set adminGroupObjectIds or clusterAdmins.",
+        );
+    }
+    for (const [key, admin] of Object.entries(args.clusterAdmins ?? {})) {
+        const objectId = known(admin.objectId);
+        if (objectId !== undefined) {
+            problems.push(...prefixed(`clusterAdmins.${key}.objectId`, guidProblem(objectId)));
+        }
+        if (!["User", "Group", "ServicePrincipal"].includes(admin.principalType)) {
+            problems.push(`clusterAdmins.${key}.principalType: invalid principal type "${String(admin.principalType)}". Allowed values are: User, Group, ServicePrincipal.`);
+        }
+    }
+    if (args.kubeloginMode !== undefined) {
+        problems.push(...prefixed("kubeloginMode", kubeloginModeProblem(args.kubeloginMode)));
+    }
+    return problems;
+}
+
+/** Every problem in a WorkloadIdentity's args that can be seen before deployment. */
+export function validateWorkloadIdentityArgs(name: string, args: WorkloadIdentityArgs): string[] {
+    const problems: string[] = [];
+    problems.push(...prefixed("namespace", namespaceProblem(args.namespace)));
+    problems.push(...prefixed("serviceAccount", serviceAccountNameProblem(args.serviceAccount ?? name)));
+    if (args.tokenExpirationSeconds !== undefined) {
+        problems.push(...prefixed("tokenExpirationSeconds", tokenExpirationProblem(args.tokenExpirationSeconds)));
+    }
+    if (args.principal !== undefined && args.principal !== "managedIdentity" && args.principal !== "application") {
+        problems.push(`principal: invalid principal "${String(args.principal)}". Allowed values are: managedIdentity, application.`);
+    }
+    problems.push(...prefixed("clusters", federatedCredentialCountProblem(Object.keys(args.clusters ?? {}).length)));
+    for (const [key, assignment] of Object.entries(args.roleAssignments ?? {})) {
+        const found = roleAssignmentProblems(assignment.role, known(assignment.scope), assignment.allowBroadScope ?? false);
+        problems.push(...prefixed(`roleAssignments.${key}.role`, found.role));
+        problems.push(...prefixed(`roleAssignments.${key}.scope`, found.scope));
+    }
+    return problems;
+}

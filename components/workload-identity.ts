@@ -1,0 +1,283 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import * as azuread from "@pulumi/azuread";
+import * as k8s from "@pulumi/kubernetes";
+import type { WorkloadClusterBinding } from "./cluster";
+import {
+    CLIENT_ID_ANNOTATION,
+    ENTRA_TOKEN_EXCHANGE_AUDIENCE,
+    TENANT_ID_ANNOTATION,
+    TOKEN_EXPIRATION_ANNOTATION,
+    WORKLOAD_IDENTITY_POD_LABELS,
+} from "./constants";
+import { federatedCredentialName, roleAssignmentName, serviceAccountSubject } from "./names";
+import { resolveRole, roleDefinitionIdAt } from "./roles";
+import { formatProblems, known, roleAssignmentProblems, validateWorkloadIdentityArgs } from "./validation";
+
+export type PrincipalKind = "managedIdentity" | "application";
+
+/** An Azure role for the workload's principal at one scope. */
+export interface RoleAssignmentArgs {
+    /** A built-in role name (case-insensitive), a role definition GUID, or a full role definition ID. */
+    role: string;
+    /** ARM ID of the subscription, resource group or resource the role applies to. */
+    scope: pulumi.Input<string>;
+    /**
+     * Allow Owner, Contributor, User Access Administrator or Role Based Access Control
+     * Administrator at subscription or management-group scope. @default false (refused)
+     */
+    allowBroadScope?: boolean;
+    /** Description on the role assignment. @default names the workload and the assignment key */
+    description?: pulumi.Input<string>;
+}
+
+export interface WorkloadIdentityArgs {
+    /** Resource group of the managed identity (unused for `principal: application`). */
+    resourceGroupName: pulumi.Input<string>;
+    /** Azure region of the managed identity. @default the provider's `azure-native:location` */
+    location?: pulumi.Input<string>;
+    /** Azure name of the managed identity, or display name of the app registration. @default the component name */
+    identityName?: pulumi.Input<string>;
+    /**
+     * The Entra ID principal: a user-assigned managed identity, or an app registration with its
+     * service principal. Neither ever gets a password or certificate. @default "managedIdentity"
+     */
+    principal?: PrincipalKind;
+    /** Kubernetes namespace of the ServiceAccount. */
+    namespace: string;
+    /** ServiceAccount name, set explicitly (autonaming would break the FIC subject). @default the component name */
+    serviceAccount?: string;
+    /**
+     * Create the ServiceAccount. When false, the ServiceAccount an application ships (a Helm
+     * chart) is annotated in place with a ServiceAccountPatch. @default true
+     */
+    createServiceAccount?: boolean;
+    /** Projected token lifetime in seconds, 3600..86400, as a ServiceAccount annotation. @default the webhook's 3600 */
+    tokenExpirationSeconds?: number;
+    /**
+     * The clusters the workload runs on, keyed by cluster key: one federated credential and one
+     * ServiceAccount each. Get a binding from `WorkloadIdentityCluster.bindWorkload`. @default none
+     */
+    clusters?: Record<string, WorkloadClusterBinding>;
+    /** Azure role assignments of the principal, keyed by a stable key. @default none */
+    roleAssignments?: Record<string, RoleAssignmentArgs>;
+    /** Tags on the managed identity. @default none */
+    tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/**
+ * Grants of Azure roles to a workload identity's principal. Every grant, from config or code,
+ * goes through one helper: deterministic name, `principalType: ServicePrincipal`, and the
+ * broad-scope guard.
+ */
+export class WorkloadIdentityGrants {
+    private readonly assignments = new Map<string, authorization.RoleAssignment>();
+
+    constructor(
+        private readonly owner: WorkloadIdentity,
+        private readonly ownerName: string,
+        private readonly principalId: pulumi.Output<string>,
+    ) {}
+
+    /** Assigns `role` at `scope`; `key` names the assignment (stable: a new key is a new assignment). */
+    public assign(key: string, args: RoleAssignmentArgs): authorization.RoleAssignment {
+        if (this.assignments.has(key)) {
+            throw new pulumi.ResourceError(`Role assignment key "${key}" is used twice on workload identity ${this.ownerName}.`, this.owner, true);
+        }
+        const found = roleAssignmentProblems(args.role, known(args.scope), args.allowBroadScope ?? false);
+        const problems = [found.role, found.scope].filter((p): p is string => p !== undefined);
+        if (problems.length > 0) {
+            throw new pulumi.ResourceError(formatProblems(`Invalid role assignment "${key}" of ${this.ownerName}`, problems), this.owner, true);
+        }
+        const role = resolveRole(args.role);
+        if ("error" in role) {
+            throw new pulumi.ResourceError(role.error, this.owner, true);
+        }
+        const allowBroadScope = args.allowBroadScope ?? false;
+        const scope = pulumi.output(args.scope).apply((value) => {
+            // A scope from another resource is only known now; apply the same guard.
+            const late = roleAssignmentProblems(args.role, value, allowBroadScope);
+            const message = late.role ?? late.scope;
+            if (message !== undefined) {
+                throw new Error(`Role assignment "${key}" of ${this.ownerName}: ${message}`);
+            }
+            return value;
+        });
+        const roleDefinitionId = scope.apply((value) => roleDefinitionIdAt(role, value));
+        const assignment = new authorization.RoleAssignment(
+            `${this.ownerName}-ra-${key}`,
+            {
+                scope,
+                principalId: this.principalId,
+                // Without it Azure looks the principal up as a User and fails on replication delay.
+                principalType: "ServicePrincipal",
+                roleDefinitionId,
+                roleAssignmentName: pulumi
+                    .all([scope, this.principalId, roleDefinitionId])
+                    .apply(([s, p, r]) => roleAssignmentName(s, p, r)),
+                description: args.description ?? `${role.name ?? role.guid} for workload ${this.ownerName} (${key}).`,
+            },
+            { parent: this.owner },
+        );
+        this.assignments.set(key, assignment);
+        return assignment;
+    }
+
+    /** "Key Vault Secrets User" on a vault. */
+    public readSecrets(key: string, keyVaultResourceId: pulumi.Input<string>): authorization.RoleAssignment {
+        return this.assign(key, { role: "Key Vault Secrets User", scope: keyVaultResourceId });
+    }
+
+    /** "AcrPull" on a container registry. */
+    public pullImages(key: string, registryResourceId: pulumi.Input<string>): authorization.RoleAssignment {
+        return this.assign(key, { role: "AcrPull", scope: registryResourceId });
+    }
+
+    /** "Storage Blob Data Reader" on a storage account or container. */
+    public readBlobs(key: string, storageResourceId: pulumi.Input<string>): authorization.RoleAssignment {
+        return this.assign(key, { role: "Storage Blob Data Reader", scope: storageResourceId });
+    }
+
+    /** The assignments made so far, keyed as given. */
+    public get all(): ReadonlyMap<string, authorization.RoleAssignment> {
+        return this.assignments;
+    }
+}
+
+/**
+ * A workload's Entra ID principal federated with the OIDC issuers of the clusters it runs on,
+ * its Azure role assignments, and the annotated ServiceAccount in every one of those clusters.
+ */
+export class WorkloadIdentity extends pulumi.ComponentResource {
+    /** Client ID of the principal: the ServiceAccount's `azure.workload.identity/client-id`. */
+    public readonly clientId: pulumi.Output<string>;
+    /** Object ID of the principal (service principal), the role assignments' `principalId`. */
+    public readonly principalId: pulumi.Output<string>;
+    /** Tenant of the principal. */
+    public readonly tenantId: pulumi.Output<string>;
+    /** ARM ID of the managed identity, or `/applications/<object-id>` of the app registration. */
+    public readonly resourceId: pulumi.Output<string>;
+    /** Kubernetes namespace of the ServiceAccount. */
+    public readonly namespace: string;
+    /** Name of the ServiceAccount in every cluster. */
+    public readonly serviceAccount: string;
+    /** The FIC subject: `system:serviceaccount:<namespace>:<serviceAccount>`. */
+    public readonly subject: string;
+    /** Labels the workload's pods must carry for the webhook to inject the token. */
+    public readonly podLabels: Readonly<Record<string, string>>;
+    /** Federated credentials keyed by cluster key, written one after another. */
+    public readonly federatedCredentials: Readonly<Record<string, pulumi.CustomResource>>;
+    /** ServiceAccounts (or patches of existing ones) keyed by cluster key. */
+    public readonly serviceAccounts: Readonly<Record<string, pulumi.CustomResource>>;
+    /** Role grants of the principal; `grants.assign(key, { role, scope })` adds one. */
+    public readonly grants: WorkloadIdentityGrants;
+
+    constructor(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-workload-identity:index:WorkloadIdentity", name, {}, opts);
+
+        const problems = validateWorkloadIdentityArgs(name, args);
+        if (problems.length > 0) {
+            throw new pulumi.ResourceError(formatProblems(`Invalid WorkloadIdentity "${name}"`, problems), this, true);
+        }
+
+        this.namespace = args.namespace;
+        this.serviceAccount = args.serviceAccount ?? name;
+        this.subject = serviceAccountSubject(this.namespace, this.serviceAccount);
+        this.podLabels = WORKLOAD_IDENTITY_POD_LABELS;
+        const clusters = Object.entries(args.clusters ?? {}).sort(([a], [b]) => a.localeCompare(b));
+        const identityName = args.identityName ?? name;
+
+        // Azure rejects concurrent FIC writes under one identity (409
+        // ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity): chain them.
+        const federatedCredentials: Record<string, pulumi.CustomResource> = {};
+        let previous: pulumi.CustomResource | undefined;
+        if ((args.principal ?? "managedIdentity") === "application") {
+            const application = new azuread.Application(
+                `${name}-app`,
+                { displayName: identityName, description: `Workload identity ${name} (federated, no secrets).`, signInAudience: "AzureADMyOrg" },
+                { parent: this },
+            );
+            const servicePrincipal = new azuread.ServicePrincipal(`${name}-sp`, { clientId: application.clientId }, { parent: this });
+            for (const [key, binding] of clusters) {
+                previous = new azuread.ApplicationFederatedIdentityCredential(
+                    `${name}-fic-${key}`,
+                    {
+                        applicationId: application.id,
+                        displayName: federatedCredentialName(key),
+                        description: `Cluster ${key}: ${this.subject}`,
+                        issuer: binding.oidcIssuerUrl,
+                        subject: this.subject,
+                        audiences: [ENTRA_TOKEN_EXCHANGE_AUDIENCE],
+                    },
+                    { parent: this, deleteBeforeReplace: true, dependsOn: previous ? [previous] : [] },
+                );
+                federatedCredentials[key] = previous;
+            }
+            this.clientId = application.clientId;
+            this.principalId = servicePrincipal.objectId;
+            this.tenantId = servicePrincipal.applicationTenantId;
+            this.resourceId = application.id;
+        } else {
+            const identity = new managedidentity.UserAssignedIdentity(
+                `${name}-id`,
+                { resourceGroupName: args.resourceGroupName, location: args.location, resourceName: identityName, tags: args.tags },
+                { parent: this },
+            );
+            for (const [key, binding] of clusters) {
+                previous = new managedidentity.FederatedIdentityCredential(
+                    `${name}-fic-${key}`,
+                    {
+                        resourceGroupName: args.resourceGroupName,
+                        resourceName: identity.name,
+                        federatedIdentityCredentialResourceName: federatedCredentialName(key),
+                        issuer: binding.oidcIssuerUrl,
+                        subject: this.subject,
+                        audiences: [ENTRA_TOKEN_EXCHANGE_AUDIENCE],
+                    },
+                    { parent: this, deleteBeforeReplace: true, dependsOn: previous ? [previous] : [] },
+                );
+                federatedCredentials[key] = previous;
+            }
+            this.clientId = identity.clientId;
+            this.principalId = identity.principalId;
+            this.tenantId = identity.tenantId;
+            this.resourceId = identity.id;
+        }
+        this.federatedCredentials = federatedCredentials;
+
+        const annotations: Record<string, pulumi.Input<string>> = {
+            [CLIENT_ID_ANNOTATION]: this.clientId,
+            [TENANT_ID_ANNOTATION]: this.tenantId,
+        };
+        if (args.tokenExpirationSeconds !== undefined) {
+            annotations[TOKEN_EXPIRATION_ANNOTATION] = String(args.tokenExpirationSeconds);
+        }
+        const serviceAccounts: Record<string, pulumi.CustomResource> = {};
+        for (const [key, binding] of clusters) {
+            // metadata.name is explicit: an autonamed ServiceAccount would not match the FIC subject.
+            const metadata = { name: this.serviceAccount, namespace: this.namespace, annotations };
+            const options = { parent: this, provider: binding.kubernetesProvider, dependsOn: binding.dependsOn };
+            serviceAccounts[key] =
+                args.createServiceAccount === false
+                    ? new k8s.core.v1.ServiceAccountPatch(`${name}-sa-${key}`, { metadata }, options)
+                    : new k8s.core.v1.ServiceAccount(`${name}-sa-${key}`, { metadata }, options);
+        }
+        this.serviceAccounts = serviceAccounts;
+
+        this.grants = new WorkloadIdentityGrants(this, name, this.principalId);
+        for (const [key, assignment] of Object.entries(args.roleAssignments ?? {})) {
+            this.grants.assign(key, assignment);
+        }
+
+        this.registerOutputs({
+            clientId: this.clientId,
+            principalId: this.principalId,
+            tenantId: this.tenantId,
+            resourceId: this.resourceId,
+            namespace: this.namespace,
+            serviceAccount: this.serviceAccount,
+            podLabels: this.podLabels,
+        });
+    }
+}

@@ -1,0 +1,398 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import {
+    KUBELOGIN_MODES,
+    MAX_FEDERATED_CREDENTIALS,
+    apiServerAccessProblem,
+    cafName,
+    cidrProblem,
+    closestMatch,
+    guidProblem,
+    namespaceProblem,
+    poolCountsProblem,
+    poolNameProblem,
+    roleAssignmentProblems,
+    serviceAccountNameProblem,
+    tokenExpirationProblem,
+    type KubeloginMode,
+} from "../components";
+
+/**
+ * The one config path: stack config in, one typed, validated StackConfig out. This module reads
+ * config and never creates a resource, so a bad config stops the program before anything exists.
+ */
+
+export const PROJECT = "aks-workload-identity";
+
+/** Adds a custom issue when a rule returns a message. */
+function rule<T>(check: (value: T) => string | undefined) {
+    return (value: T, ctx: z.core.$RefinementCtx<T>): void => {
+        const message = check(value);
+        if (message !== undefined) {
+            ctx.addIssue({ code: "custom", message, input: value });
+        }
+    };
+}
+
+const key = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, {
+    message: "invalid key. Allowed keys are 1 to 63 letters, digits, '-' and '_', starting with a letter or digit.",
+});
+const guid = z.string().superRefine(rule(guidProblem));
+const count = z.number().int();
+
+const poolSchema = z.strictObject({
+    vmSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, {
+        message: "invalid VM size. Allowed values are Azure VM SKU names such as Standard_D4ds_v5.",
+    }),
+    minCount: count,
+    maxCount: count,
+    zones: z.array(z.enum(["1", "2", "3"])).optional(),
+    osDiskSizeGB: z.number().int().min(30).max(2048).optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    taints: z.array(z.string()).optional(),
+});
+
+const clusterSchema = z.strictObject({
+    name: z.string().min(1).max(63).optional(),
+    kubernetesVersion: z
+        .string()
+        .regex(/^\d+\.\d+(\.\d+)?$/, { message: "invalid Kubernetes version. Allowed values are major.minor or major.minor.patch, such as 1.33." })
+        .optional(),
+    sku: z.enum(["Free", "Standard", "Premium"]).default("Free"),
+    upgradeChannel: z.enum(["rapid", "stable", "patch", "node-image", "none"]).default("stable"),
+    nodeOsUpgradeChannel: z.enum(["None", "Unmanaged", "NodeImage", "SecurityPatch"]).default("NodeImage"),
+    systemPool: poolSchema,
+    nodePools: z.record(key, poolSchema).default({}),
+    adminGroupObjectIds: z.array(guid).default([]),
+    clusterAdmins: z
+        .record(key, z.strictObject({ objectId: guid, principalType: z.enum(["User", "Group", "ServicePrincipal"]) }))
+        .default({}),
+    authorizedIpRanges: z.array(z.string().superRefine(rule(cidrProblem))).optional(),
+    private: z.boolean().default(false),
+    allowPublicApiServer: z.boolean().default(false),
+    disableLocalAccounts: z.boolean().default(true),
+    networkPolicy: z.enum(["cilium", "calico", "azure"]).default("cilium"),
+});
+
+const roleAssignmentSchema = z.strictObject({
+    role: z.string().min(1),
+    scope: z.string().min(1),
+    allowBroadScope: z.boolean().default(false),
+    description: z.string().optional(),
+});
+
+const workloadSchema = z.strictObject({
+    name: z.string().min(3).max(128).optional(),
+    namespace: z.string().superRefine(rule(namespaceProblem)),
+    serviceAccount: z.string().superRefine(rule(serviceAccountNameProblem)).optional(),
+    createNamespace: z.boolean().default(false),
+    createServiceAccount: z.boolean().default(true),
+    principal: z.enum(["managedIdentity", "application"]).default("managedIdentity"),
+    clusters: z.array(key).optional(),
+    tokenExpirationSeconds: z.number().superRefine(rule(tokenExpirationProblem)).optional(),
+    roleAssignments: z.record(key, roleAssignmentSchema).default({}),
+});
+
+const stackSchema = z.strictObject({
+    location: z.string().regex(/^[a-z0-9]+$/, {
+        message: "invalid location. Allowed values are Azure region names such as westeurope (set azure-native:location).",
+    }),
+    environment: z.string().regex(/^[a-z0-9][a-z0-9-]{0,15}$/, {
+        message: "invalid environment. Allowed values are 1 to 16 lower-case letters, digits and '-'.",
+    }),
+    tags: z.record(z.string(), z.string()).default({}),
+    resourceGroupName: z.string().regex(/^[-\w._()]{1,90}$/).optional(),
+    kubeloginMode: z.enum(KUBELOGIN_MODES).default("azurecli"),
+    protect: z.boolean().default(false),
+    clusters: z.record(key, clusterSchema).refine((clusters) => Object.keys(clusters).length > 0, {
+        message: "no clusters. Declare at least one cluster under aks-workload-identity:clusters.",
+    }),
+    workloads: z.record(key, workloadSchema).default({}),
+});
+
+type ParsedStack = z.output<typeof stackSchema>;
+export type ClusterConfig = z.output<typeof clusterSchema> & { readonly key: string; readonly azureName: string };
+export type RoleAssignmentConfig = z.output<typeof roleAssignmentSchema>;
+export type WorkloadConfig = Omit<z.output<typeof workloadSchema>, "clusters" | "serviceAccount" | "name"> & {
+    readonly key: string;
+    /** Azure name of the managed identity, or display name of the app registration. */
+    readonly identityName: string;
+    readonly serviceAccount: string;
+    /** The cluster keys the workload runs on, resolved (every cluster when omitted). */
+    readonly clusters: readonly string[];
+};
+
+/** The whole stack, typed and validated. */
+export interface StackConfig {
+    readonly project: string;
+    readonly environment: string;
+    readonly location: string;
+    readonly tags: Readonly<Record<string, string>>;
+    /** The resource group: created (`rg-<project>-<env>`) unless `existing`. */
+    readonly resourceGroup: { readonly name: string; readonly existing: boolean };
+    readonly kubeloginMode: KubeloginMode;
+    readonly protect: boolean;
+    readonly clusters: Readonly<Record<string, ClusterConfig>>;
+    readonly workloads: Readonly<Record<string, WorkloadConfig>>;
+}
+
+/** One problem: the config path (as written in the stack file) and the message. */
+export interface ConfigProblem {
+    readonly path: string;
+    readonly message: string;
+}
+
+/** Raised for an invalid stack config; printed by the Pulumi host without a stack trace. */
+export class StackConfigError extends pulumi.RunError {
+    constructor(public readonly problems: readonly ConfigProblem[]) {
+        super(formatConfigProblems(problems));
+        this.name = "StackConfigError";
+    }
+}
+
+export function formatConfigProblems(problems: readonly ConfigProblem[]): string {
+    const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+    return `Invalid stack config (${count}); nothing was created:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n")}`;
+}
+
+/** Config keys as written in the stack file: `aks-workload-identity:<key>` except location. */
+function configPath(path: readonly PropertyKey[]): string {
+    const [head, ...rest] = path.map(String);
+    if (head === undefined) {
+        return PROJECT;
+    }
+    const root = head === "location" ? "azure-native:location" : `${PROJECT}:${head}`;
+    return [root, ...rest].join(".");
+}
+
+/** The keys the schema allows at `path`, to suggest one for an unknown key. */
+function allowedKeys(path: readonly PropertyKey[]): string[] {
+    let schema: z.core.$ZodType = stackSchema;
+    for (const segment of path) {
+        schema = unwrap(schema);
+        if (schema instanceof z.ZodObject) {
+            schema = (schema.shape as Record<string, z.core.$ZodType>)[String(segment)];
+        } else if (schema instanceof z.ZodRecord) {
+            schema = schema.valueType as z.core.$ZodType;
+        } else if (schema instanceof z.ZodArray) {
+            schema = schema.element as z.core.$ZodType;
+        } else {
+            return [];
+        }
+        if (schema === undefined) {
+            return [];
+        }
+    }
+    schema = unwrap(schema);
+    return schema instanceof z.ZodObject ? Object.keys(schema.shape as object) : [];
+}
+
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+    let current = schema;
+    while (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodNullable) {
+        current = current.unwrap() as z.core.$ZodType;
+    }
+    return current;
+}
+
+function describeValue(value: unknown): string {
+    return value === undefined ? "nothing" : JSON.stringify(value);
+}
+
+function issueProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
+    switch (issue.code) {
+        case "unrecognized_keys": {
+            const allowed = allowedKeys(issue.path);
+            return issue.keys.map((unknownKey) => {
+                const suggestion = closestMatch(unknownKey, allowed);
+                const hint = suggestion ? ` Did you mean "${suggestion}"?` : "";
+                return {
+                    path: configPath([...issue.path, unknownKey]),
+                    message: `unknown key.${hint} Allowed keys are: ${allowed.join(", ")}.`,
+                };
+            });
+        }
+        case "invalid_value":
+            return [
+                {
+                    path: configPath(issue.path),
+                    message: `invalid value ${describeValue(issue.input)}. Allowed values are: ${issue.values.map(String).join(", ")}.`,
+                },
+            ];
+        case "invalid_type":
+            return [
+                {
+                    path: configPath(issue.path),
+                    message:
+                        issue.input === undefined
+                            ? `required ${issue.expected} is missing.`
+                            : `expected ${issue.expected}, got ${describeValue(issue.input)}.`,
+                },
+            ];
+        case "custom":
+        case "invalid_format":
+            return [{ path: configPath(issue.path), message: issue.message }];
+        default:
+            return [{ path: configPath(issue.path), message: `${issue.message} (got ${describeValue(issue.input)}).` }];
+    }
+}
+
+/**
+ * Parses raw stack config (values as the stack file holds them) into the StackConfig, or returns
+ * every problem at once. Pure: the same input gives the same answer, with no Pulumi runtime.
+ */
+export function parseStackConfig(raw: Record<string, unknown>, stack: string): { config: StackConfig } | { problems: ConfigProblem[] } {
+    const input = { environment: stack, ...raw };
+    const result = stackSchema.safeParse(input, { reportInput: true });
+    if (!result.success) {
+        return { problems: result.error.issues.flatMap(issueProblems) };
+    }
+    const problems = semanticProblems(result.data);
+    if (problems.length > 0) {
+        return { problems };
+    }
+    return { config: resolve(result.data) };
+}
+
+/** Rules across fields and entries, on a structurally valid config. */
+function semanticProblems(stack: ParsedStack): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const add = (path: string, message: string | undefined): void => {
+        if (message !== undefined) {
+            problems.push({ path: `${PROJECT}:${path}`, message });
+        }
+    };
+    const clusterKeys = Object.keys(stack.clusters);
+    const clusterNames = new Map<string, string>();
+    for (const [clusterKey, cluster] of Object.entries(stack.clusters)) {
+        const path = `clusters.${clusterKey}`;
+        add(`${path}.systemPool`, poolCountsProblem(cluster.systemPool.minCount, cluster.systemPool.maxCount, true));
+        for (const [poolKey, pool] of Object.entries(cluster.nodePools)) {
+            add(`${path}.nodePools.${poolKey}`, poolNameProblem(poolKey) ?? (poolKey === "system" ? 'the name "system" is the inline system pool\'s; choose another pool name.' : undefined));
+            add(`${path}.nodePools.${poolKey}`, poolCountsProblem(pool.minCount, pool.maxCount, false));
+        }
+        add(path, apiServerAccessProblem(cluster.authorizedIpRanges, cluster.private, cluster.allowPublicApiServer));
+        if (cluster.adminGroupObjectIds.length === 0 && Object.keys(cluster.clusterAdmins).length === 0) {
+            add(path, "no adminGroupObjectIds and no clusterAdmins. With local accounts off and Entra RBAC on, nobody could create the ServiceAccounts: name an admin group or a cluster admin.");
+        }
+        const azureName = cluster.name ?? cafName("aks", clusterKey, stack.environment);
+        const other = clusterNames.get(azureName.toLowerCase());
+        add(`${path}.name`, other === undefined ? undefined : `Azure name "${azureName}" is also the name of clusters.${other}; cluster names must differ.`);
+        clusterNames.set(azureName.toLowerCase(), clusterKey);
+    }
+
+    const identityNames = new Map<string, string>();
+    const serviceAccounts = new Map<string, string>();
+    for (const [workloadKey, workload] of Object.entries(stack.workloads)) {
+        const path = `workloads.${workloadKey}`;
+        const targets = workload.clusters ?? clusterKeys;
+        for (const target of workload.clusters ?? []) {
+            if (!clusterKeys.includes(target)) {
+                const suggestion = closestMatch(target, clusterKeys);
+                add(`${path}.clusters`, `unknown cluster "${target}".${suggestion ? ` Did you mean "${suggestion}"?` : ""} Allowed values are: ${clusterKeys.join(", ")}.`);
+            }
+        }
+        if (targets.length > MAX_FEDERATED_CREDENTIALS) {
+            add(`${path}.clusters`, `${targets.length} clusters means ${targets.length} federated credentials; Entra ID allows at most ${MAX_FEDERATED_CREDENTIALS} per identity.`);
+        }
+        const identityName = workload.name ?? cafName(workload.principal === "application" ? "app" : "id", workloadKey, stack.environment);
+        const clash = identityNames.get(identityName.toLowerCase());
+        add(`${path}.name`, clash === undefined ? undefined : `identity name "${identityName}" is also the name of workloads.${clash}; rename one of them (set name:).`);
+        identityNames.set(identityName.toLowerCase(), workloadKey);
+
+        const serviceAccount = workload.serviceAccount ?? workloadKey;
+        add(`${path}.serviceAccount`, workload.serviceAccount === undefined ? serviceAccountNameProblem(workloadKey) : undefined);
+        for (const target of targets) {
+            const id = `${target}/${workload.namespace}/${serviceAccount}`;
+            const owner = serviceAccounts.get(id);
+            add(
+                `${path}.serviceAccount`,
+                owner === undefined
+                    ? undefined
+                    : `ServiceAccount ${workload.namespace}/${serviceAccount} in cluster ${target} is also used by workloads.${owner}; two identities on one ServiceAccount race on its annotations.`,
+            );
+            serviceAccounts.set(id, workloadKey);
+        }
+        for (const [assignmentKey, assignment] of Object.entries(workload.roleAssignments)) {
+            const found = roleAssignmentProblems(assignment.role, assignment.scope, assignment.allowBroadScope);
+            add(`${path}.roleAssignments.${assignmentKey}.role`, found.role);
+            add(`${path}.roleAssignments.${assignmentKey}.scope`, found.scope);
+        }
+    }
+    return problems;
+}
+
+function resolve(stack: ParsedStack): StackConfig {
+    const clusterKeys = Object.keys(stack.clusters);
+    const clusters: Record<string, ClusterConfig> = {};
+    for (const [clusterKey, cluster] of Object.entries(stack.clusters)) {
+        clusters[clusterKey] = { ...cluster, key: clusterKey, azureName: cluster.name ?? cafName("aks", clusterKey, stack.environment) };
+    }
+    const workloads: Record<string, WorkloadConfig> = {};
+    for (const [workloadKey, workload] of Object.entries(stack.workloads)) {
+        const { name, serviceAccount, clusters: targets, ...rest } = workload;
+        workloads[workloadKey] = {
+            ...rest,
+            key: workloadKey,
+            identityName: name ?? cafName(workload.principal === "application" ? "app" : "id", workloadKey, stack.environment),
+            serviceAccount: serviceAccount ?? workloadKey,
+            clusters: targets ?? clusterKeys,
+        };
+    }
+    return {
+        project: PROJECT,
+        environment: stack.environment,
+        location: stack.location,
+        tags: stack.tags,
+        resourceGroup: stack.resourceGroupName === undefined
+            ? { name: cafName("rg", "workload-identity", stack.environment), existing: false }
+            : { name: stack.resourceGroupName, existing: true },
+        kubeloginMode: stack.kubeloginMode,
+        protect: stack.protect,
+        clusters,
+        workloads,
+    };
+}
+
+/** Config keys whose values are plain strings, never JSON. */
+const STRING_KEYS: ReadonlySet<string> = new Set(["environment", "resourceGroupName", "kubeloginMode"]);
+
+/** A config value as Pulumi stores it: objects, arrays, numbers and booleans as JSON text. */
+function decode(value: string): unknown {
+    try {
+        return JSON.parse(value) as unknown;
+    } catch {
+        return value;
+    }
+}
+
+/**
+ * This project's keys from the whole config map (`<project>:<key>` -> value), decoded, plus
+ * `azure-native:location`. Every project key is passed on, so a misspelt key is reported.
+ */
+export function rawStackConfig(all: Readonly<Record<string, string>>): Record<string, unknown> {
+    const raw: Record<string, unknown> = {};
+    for (const [fullKey, value] of Object.entries(all)) {
+        if (fullKey.startsWith(`${PROJECT}:`)) {
+            const configKey = fullKey.slice(PROJECT.length + 1);
+            raw[configKey] = STRING_KEYS.has(configKey) ? value : decode(value);
+        }
+    }
+    const location = all["azure-native:location"];
+    if (location !== undefined) {
+        raw.location = location;
+    }
+    return raw;
+}
+
+/**
+ * Reads this stack's config through the Pulumi runtime and validates it. Throws a
+ * StackConfigError (no stack trace, every problem listed) before any resource exists.
+ */
+export function loadStackConfig(): StackConfig {
+    const result = parseStackConfig(rawStackConfig(pulumi.runtime.allConfig()), pulumi.getStack());
+    if ("problems" in result) {
+        throw new StackConfigError(result.problems);
+    }
+    return result.config;
+}

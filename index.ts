@@ -5,4 +5,4 @@ import { buildPlatform, stackOutputs, type StackOutputs } from "./stacks/platfor
  * The program: config is read and validated first (a bad config creates nothing), then the
  * platform is built. Exported as a function so the Pulumi host and the mock runner both run it.
  */
-export = async (): Promise<StackOutputs> => stackOutputs(buildPlatform(loadStackConfig()));
+export = (): StackOutputs => stackOutputs(buildPlatform(loadStackConfig()));

@@ -1,17 +1,24 @@
-/** Levenshtein distance, case-insensitive. */
+/**
+ * Edit distance with adjacent transpositions (optimal string alignment), case-insensitive:
+ * `mian` is one edit from `main`, as a person would count it.
+ */
 export function editDistance(a: string, b: string): number {
     const s = a.toLowerCase();
     const t = b.toLowerCase();
-    let previous = Array.from({ length: t.length + 1 }, (_, j) => j);
+    const rows: number[][] = Array.from({ length: s.length + 1 }, (_, i) => [i, ...Array<number>(t.length).fill(0)]);
+    for (let j = 0; j <= t.length; j++) {
+        rows[0][j] = j;
+    }
     for (let i = 1; i <= s.length; i++) {
-        const current = [i];
         for (let j = 1; j <= t.length; j++) {
             const cost = s[i - 1] === t[j - 1] ? 0 : 1;
-            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+            rows[i][j] = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) {
+                rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
+            }
         }
-        previous = current;
     }
-    return previous[t.length];
+    return rows[s.length][t.length];
 }
 
 /**

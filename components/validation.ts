@@ -131,7 +131,7 @@ export function known<T>(value: pulumi.Input<T> | undefined): T | undefined {
     if (value === undefined || pulumi.Output.isInstance(value) || value instanceof Promise) {
         return undefined;
     }
-    return value as T;
+    return value;
 }
 
 /** Plain arrays of plain values, or undefined when any part is only known at deploy time. */
@@ -141,7 +141,7 @@ export function knownArray<T>(value: pulumi.Input<pulumi.Input<T>[]> | undefined
         return undefined;
     }
     const items = array.map((item) => known(item));
-    return items.every((item) => item !== undefined) ? (items as T[]) : undefined;
+    return items.every((item) => item !== undefined) ? (items) : undefined;
 }
 
 /** Formats problems as the one message a component throws. */

@@ -173,9 +173,9 @@ function allowedKeys(path: readonly PropertyKey[]): string[] {
         if (schema instanceof z.ZodObject) {
             schema = (schema.shape as Record<string, z.core.$ZodType>)[String(segment)];
         } else if (schema instanceof z.ZodRecord) {
-            schema = schema.valueType as z.core.$ZodType;
+            schema = schema.valueType;
         } else if (schema instanceof z.ZodArray) {
-            schema = schema.element as z.core.$ZodType;
+            schema = schema.element;
         } else {
             return [];
         }
@@ -184,13 +184,13 @@ function allowedKeys(path: readonly PropertyKey[]): string[] {
         }
     }
     schema = unwrap(schema);
-    return schema instanceof z.ZodObject ? Object.keys(schema.shape as object) : [];
+    return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
 }
 
 function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
     let current = schema;
     while (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodNullable) {
-        current = current.unwrap() as z.core.$ZodType;
+        current = current.unwrap();
     }
     return current;
 }
@@ -242,20 +242,82 @@ function issueProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
  * every problem at once. Pure: the same input gives the same answer, with no Pulumi runtime.
  */
 export function parseStackConfig(raw: Record<string, unknown>, stack: string): { config: StackConfig } | { problems: ConfigProblem[] } {
-    const input = { environment: stack, ...raw };
+    const input: Record<string, unknown> = { environment: stack, ...raw };
     const result = stackSchema.safeParse(input, { reportInput: true });
-    if (!result.success) {
-        return { problems: result.error.issues.flatMap(issueProblems) };
-    }
-    const problems = semanticProblems(result.data);
-    if (problems.length > 0) {
+    // The rules across fields and entries run on what did parse, field by field, so that one run
+    // reports every problem, not just the first layer of them.
+    const problems = [...(result.success ? [] : result.error.issues.flatMap(issueProblems)), ...semanticProblems(lenient(input, stack))];
+    if (!result.success || problems.length > 0) {
         return { problems };
     }
     return { config: resolve(result.data) };
 }
 
-/** Rules across fields and entries, on a structurally valid config. */
-function semanticProblems(stack: ParsedStack): ConfigProblem[] {
+function entriesOf(value: unknown): [string, unknown][] {
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? Object.entries(value) : [];
+}
+
+type Shape = Record<string, z.ZodType>;
+
+/** Each field of `value` that parses on its own (defaults applied); bad fields are left out. */
+function fieldwise<S extends Shape>(shape: S, value: unknown): Partial<{ [K in keyof S]: z.output<S[K]> }> {
+    const fields: Record<string, unknown> = {};
+    const object = Object.fromEntries(entriesOf(value));
+    for (const [name, schema] of Object.entries(shape)) {
+        const parsed = schema.safeParse(object[name]);
+        if (parsed.success && parsed.data !== undefined) {
+            fields[name] = parsed.data;
+        }
+    }
+    return fields as Partial<{ [K in keyof S]: z.output<S[K]> }>;
+}
+
+type Lenient<S extends Shape> = Partial<{ [K in keyof S]: z.output<S[K]> }>;
+type LenientPool = Lenient<typeof poolSchema.shape>;
+type LenientCluster = Omit<Lenient<typeof clusterSchema.shape>, "systemPool" | "nodePools"> & {
+    systemPool?: LenientPool;
+    nodePools: Record<string, LenientPool>;
+};
+type LenientAssignment = Lenient<typeof roleAssignmentSchema.shape>;
+type LenientWorkload = Omit<Lenient<typeof workloadSchema.shape>, "roleAssignments"> & { roleAssignments: Record<string, LenientAssignment> };
+
+interface LenientStack {
+    readonly environment: string;
+    readonly clusters: Record<string, LenientCluster>;
+    readonly workloads: Record<string, LenientWorkload>;
+}
+
+/** The config as far as it parses, field by field. Every declared cluster key is kept. */
+function lenient(input: Record<string, unknown>, stack: string): LenientStack {
+    const environment = stackSchema.shape.environment.safeParse(input.environment);
+    const clusters: Record<string, LenientCluster> = {};
+    for (const [clusterKey, value] of entriesOf(input.clusters)) {
+        const raw = Object.fromEntries(entriesOf(value));
+        clusters[clusterKey] = {
+            ...fieldwise(clusterSchema.shape, value),
+            systemPool: raw.systemPool === undefined ? undefined : fieldwise(poolSchema.shape, raw.systemPool),
+            nodePools: Object.fromEntries(entriesOf(raw.nodePools).map(([poolKey, pool]) => [poolKey, fieldwise(poolSchema.shape, pool)])),
+        };
+    }
+    const workloads: Record<string, LenientWorkload> = {};
+    for (const [workloadKey, value] of entriesOf(input.workloads)) {
+        const raw = Object.fromEntries(entriesOf(value));
+        workloads[workloadKey] = {
+            ...fieldwise(workloadSchema.shape, value),
+            roleAssignments: Object.fromEntries(
+                entriesOf(raw.roleAssignments).map(([assignmentKey, assignment]) => [assignmentKey, fieldwise(roleAssignmentSchema.shape, assignment)]),
+            ),
+        };
+    }
+    return { environment: environment.success ? environment.data : stack, clusters, workloads };
+}
+
+function poolProblem(pool: LenientPool | undefined, system: boolean): string | undefined {
+    return pool?.minCount === undefined || pool.maxCount === undefined ? undefined : poolCountsProblem(pool.minCount, pool.maxCount, system);
+}
+
+/** Rules across fields and entries, over whatever parsed. */
+function semanticProblems(stack: LenientStack): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
     const add = (path: string, message: string | undefined): void => {
         if (message !== undefined) {
@@ -266,13 +328,13 @@ function semanticProblems(stack: ParsedStack): ConfigProblem[] {
     const clusterNames = new Map<string, string>();
     for (const [clusterKey, cluster] of Object.entries(stack.clusters)) {
         const path = `clusters.${clusterKey}`;
-        add(`${path}.systemPool`, poolCountsProblem(cluster.systemPool.minCount, cluster.systemPool.maxCount, true));
+        add(`${path}.systemPool`, poolProblem(cluster.systemPool, true));
         for (const [poolKey, pool] of Object.entries(cluster.nodePools)) {
             add(`${path}.nodePools.${poolKey}`, poolNameProblem(poolKey) ?? (poolKey === "system" ? 'the name "system" is the inline system pool\'s; choose another pool name.' : undefined));
-            add(`${path}.nodePools.${poolKey}`, poolCountsProblem(pool.minCount, pool.maxCount, false));
+            add(`${path}.nodePools.${poolKey}`, poolProblem(pool, false));
         }
-        add(path, apiServerAccessProblem(cluster.authorizedIpRanges, cluster.private, cluster.allowPublicApiServer));
-        if (cluster.adminGroupObjectIds.length === 0 && Object.keys(cluster.clusterAdmins).length === 0) {
+        add(path, apiServerAccessProblem(cluster.authorizedIpRanges, cluster.private ?? false, cluster.allowPublicApiServer ?? false));
+        if ((cluster.adminGroupObjectIds ?? []).length === 0 && Object.keys(cluster.clusterAdmins ?? {}).length === 0) {
             add(path, "no adminGroupObjectIds and no clusterAdmins. With local accounts off and Entra RBAC on, nobody could create the ServiceAccounts: name an admin group or a cluster admin.");
         }
         const azureName = cluster.name ?? cafName("aks", clusterKey, stack.environment);
@@ -302,7 +364,7 @@ function semanticProblems(stack: ParsedStack): ConfigProblem[] {
 
         const serviceAccount = workload.serviceAccount ?? workloadKey;
         add(`${path}.serviceAccount`, workload.serviceAccount === undefined ? serviceAccountNameProblem(workloadKey) : undefined);
-        for (const target of targets) {
+        for (const target of workload.namespace === undefined ? [] : targets) {
             const id = `${target}/${workload.namespace}/${serviceAccount}`;
             const owner = serviceAccounts.get(id);
             add(
@@ -314,9 +376,11 @@ function semanticProblems(stack: ParsedStack): ConfigProblem[] {
             serviceAccounts.set(id, workloadKey);
         }
         for (const [assignmentKey, assignment] of Object.entries(workload.roleAssignments)) {
-            const found = roleAssignmentProblems(assignment.role, assignment.scope, assignment.allowBroadScope);
-            add(`${path}.roleAssignments.${assignmentKey}.role`, found.role);
-            add(`${path}.roleAssignments.${assignmentKey}.scope`, found.scope);
+            if (assignment.role !== undefined) {
+                const found = roleAssignmentProblems(assignment.role, assignment.scope, assignment.allowBroadScope ?? false);
+                add(`${path}.roleAssignments.${assignmentKey}.role`, found.role);
+                add(`${path}.roleAssignments.${assignmentKey}.scope`, found.scope);
+            }
         }
     }
     return problems;

@@ -259,20 +259,28 @@ function entriesOf(value: unknown): [string, unknown][] {
 
 type Shape = Record<string, z.ZodType>;
 
-/** Each field of `value` that parses on its own (defaults applied); bad fields are left out. */
-function fieldwise<S extends Shape>(shape: S, value: unknown): Partial<{ [K in keyof S]: z.output<S[K]> }> {
+/** Fields that were given but did not parse: rules that read them stay silent. */
+interface Invalid {
+    readonly invalid: ReadonlySet<string>;
+}
+
+/** Each field of `value` that parses on its own (defaults applied); bad fields are left out and listed. */
+function fieldwise<S extends Shape>(shape: S, value: unknown): Lenient<S> {
     const fields: Record<string, unknown> = {};
+    const invalid = new Set<string>();
     const object = Object.fromEntries(entriesOf(value));
     for (const [name, schema] of Object.entries(shape)) {
         const parsed = schema.safeParse(object[name]);
-        if (parsed.success && parsed.data !== undefined) {
+        if (!parsed.success) {
+            invalid.add(name);
+        } else if (parsed.data !== undefined) {
             fields[name] = parsed.data;
         }
     }
-    return fields as Partial<{ [K in keyof S]: z.output<S[K]> }>;
+    return { ...(fields as Partial<{ [K in keyof S]: z.output<S[K]> }>), invalid };
 }
 
-type Lenient<S extends Shape> = Partial<{ [K in keyof S]: z.output<S[K]> }>;
+type Lenient<S extends Shape> = Partial<{ [K in keyof S]: z.output<S[K]> }> & Invalid;
 type LenientPool = Lenient<typeof poolSchema.shape>;
 type LenientCluster = Omit<Lenient<typeof clusterSchema.shape>, "systemPool" | "nodePools"> & {
     systemPool?: LenientPool;
@@ -333,8 +341,11 @@ function semanticProblems(stack: LenientStack): ConfigProblem[] {
             add(`${path}.nodePools.${poolKey}`, poolNameProblem(poolKey) ?? (poolKey === "system" ? 'the name "system" is the inline system pool\'s; choose another pool name.' : undefined));
             add(`${path}.nodePools.${poolKey}`, poolProblem(pool, false));
         }
-        add(path, apiServerAccessProblem(cluster.authorizedIpRanges, cluster.private ?? false, cluster.allowPublicApiServer ?? false));
-        if ((cluster.adminGroupObjectIds ?? []).length === 0 && Object.keys(cluster.clusterAdmins ?? {}).length === 0) {
+        if (!["authorizedIpRanges", "private", "allowPublicApiServer"].some((field) => cluster.invalid.has(field))) {
+            add(path, apiServerAccessProblem(cluster.authorizedIpRanges, cluster.private ?? false, cluster.allowPublicApiServer ?? false));
+        }
+        const adminsUnknown = cluster.invalid.has("adminGroupObjectIds") || cluster.invalid.has("clusterAdmins");
+        if (!adminsUnknown && (cluster.adminGroupObjectIds ?? []).length === 0 && Object.keys(cluster.clusterAdmins ?? {}).length === 0) {
             add(path, "no adminGroupObjectIds and no clusterAdmins. With local accounts off and Entra RBAC on, nobody could create the ServiceAccounts: name an admin group or a cluster admin.");
         }
         const azureName = cluster.name ?? cafName("aks", clusterKey, stack.environment);
@@ -347,7 +358,8 @@ function semanticProblems(stack: LenientStack): ConfigProblem[] {
     const serviceAccounts = new Map<string, string>();
     for (const [workloadKey, workload] of Object.entries(stack.workloads)) {
         const path = `workloads.${workloadKey}`;
-        const targets = workload.clusters ?? clusterKeys;
+        // A list that did not parse was reported already; the rules that read it stay silent.
+        const targets = workload.invalid.has("clusters") ? [] : (workload.clusters ?? clusterKeys);
         for (const target of workload.clusters ?? []) {
             if (!clusterKeys.includes(target)) {
                 const suggestion = closestMatch(target, clusterKeys);
@@ -363,8 +375,8 @@ function semanticProblems(stack: LenientStack): ConfigProblem[] {
         identityNames.set(identityName.toLowerCase(), workloadKey);
 
         const serviceAccount = workload.serviceAccount ?? workloadKey;
-        add(`${path}.serviceAccount`, workload.serviceAccount === undefined ? serviceAccountNameProblem(workloadKey) : undefined);
-        for (const target of workload.namespace === undefined ? [] : targets) {
+        add(`${path}.serviceAccount`, workload.serviceAccount === undefined && !workload.invalid.has("serviceAccount") ? serviceAccountNameProblem(workloadKey) : undefined);
+        for (const target of workload.namespace === undefined || workload.invalid.has("serviceAccount") ? [] : targets) {
             const id = `${target}/${workload.namespace}/${serviceAccount}`;
             const owner = serviceAccounts.get(id);
             add(

@@ -73,9 +73,11 @@ export interface RunOptions {
     /** Stack name (the environment defaults to it). */
     readonly stack: string;
     /** Flat config map (`<namespace>:<key>` -> value as Pulumi stores it), e.g. from `loadStackFile`. */
-    readonly config: Readonly<Record<string, string>>;
+    readonly config?: Readonly<Record<string, string>>;
     /** Run as a preview. @default false */
     readonly preview?: boolean;
+    /** The program to run. @default this project's `index.ts` */
+    readonly program?: () => unknown;
 }
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -266,10 +268,10 @@ export async function runStack(options: RunOptions): Promise<RunResult> {
     await pulumi.runtime.setMocks(mocks, "aks-workload-identity", options.stack, options.preview ?? false);
     // Replace the plain MockMonitor setMocks installed with the recording one.
     pulumi.runtime.setMockOptions(new RecordingMonitor(mocks), "aks-workload-identity", options.stack, options.preview ?? false);
-    pulumi.runtime.setAllConfig({ ...options.config });
+    pulumi.runtime.setAllConfig({ ...(options.config ?? {}) });
 
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = require(path.join(PROJECT_ROOT, "index")) as () => unknown;
+    const program = options.program ?? (require(path.join(PROJECT_ROOT, "index")) as () => unknown);
     // The program's own error is caught inside the stack so the SDK's internal promises settle
     // quietly, then rethrown once everything has been recorded, as the Pulumi host reports it.
     let failure: { error: unknown } | undefined;

@@ -56,6 +56,15 @@ describe("components composed in code", () => {
         const vault = named(run.resources, "azure-native:authorization:RoleAssignment", "api-ra-vault");
         assert.equal(vault.inputs.roleDefinitionId, `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`);
         assert.equal(named(run.resources, "azure-native:managedidentity:FederatedIdentityCredential", "api-fic-main").inputs.issuer, placeholderIssuerUrl("westeurope", "aks-code"));
+        // The component's own defaults are the secure baseline, without any config module.
+        const cluster = named(run.resources, "azure-native:containerservice:ManagedCluster", "main-aks");
+        assert.equal(cluster.inputs.disableLocalAccounts, true);
+        assert.deepEqual(cluster.inputs.aadProfile, { managed: true, enableAzureRBAC: true, adminGroupObjectIDs: [GROUP] });
+        assert.deepEqual(cluster.inputs.sku, { name: "Base", tier: "Free" });
+        assert.deepEqual(cluster.inputs.autoUpgradeProfile, { upgradeChannel: "stable", nodeOSUpgradeChannel: "NodeImage" });
+        assert.deepEqual(cluster.inputs.apiServerAccessProfile, { enablePrivateCluster: true });
+        assert.equal((cluster.inputs.networkProfile as { networkPolicy: string }).networkPolicy, "cilium");
+        assert.equal(cluster.protect, false);
         assert.ok(kubeconfig);
         assert.equal(await pulumi.isSecret(kubeconfig), true, "the kubeconfig output is a secret");
     });

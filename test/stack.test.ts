@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it, before } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
 // The runner installs the mocks before it loads the program.
 import {
     PLACEHOLDER_SUBSCRIPTION_ID,
@@ -505,6 +506,7 @@ describe("an invalid config", () => {
             }),
             (error: Error) => {
                 assert.equal(error.name, "StackConfigError");
+                assert.ok(pulumi.RunError.isInstance(error), "a RunError, which the Pulumi host prints without a stack trace");
                 assert.equal(
                     error.message,
                     [

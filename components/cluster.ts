@@ -100,6 +100,15 @@ export interface WorkloadClusterBinding {
 }
 
 const SYSTEM_POOL_NAME = "system";
+
+/**
+ * Whether AKS changes the Kubernetes version under this upgrade channel. `rapid`, `stable` and
+ * `patch` do; `node-image` upgrades node images only and `none` nothing, so under those the
+ * configured version stays the program's to manage.
+ */
+export function channelMovesKubernetesVersion(channel: UpgradeChannel): boolean {
+    return channel === "rapid" || channel === "stable" || channel === "patch";
+}
 const CLUSTER_ADMIN_ROLE = { name: "Azure Kubernetes Service RBAC Cluster Admin", guid: BUILT_IN_ROLES["Azure Kubernetes Service RBAC Cluster Admin"] } as const;
 
 /**
@@ -139,7 +148,7 @@ export class WorkloadIdentityCluster extends pulumi.ComponentResource {
         const upgradeChannel = args.upgradeChannel ?? "stable";
         const networkPolicy = args.networkPolicy ?? "cilium";
         const clusterName = args.clusterName ?? name;
-        const channelManagesVersion = upgradeChannel !== "none";
+        const channelManagesVersion = channelMovesKubernetesVersion(upgradeChannel);
         const system = args.systemPool;
 
         this.cluster = new containerservice.ManagedCluster(

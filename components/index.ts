@@ -6,3 +6,4 @@ export * from "./roles";
 export * from "./validation";
 export * from "./workload-identity";
 export * from "./suggest";
+export * from "./regions";

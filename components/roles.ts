@@ -161,20 +161,21 @@ export function roleDefinitionIdAt(role: ResolvedRole, scope: string): string {
 }
 
 /**
- * Why a workload may not hold this role at this scope, or undefined when it may.
- * Owner-like roles at subscription or management-group scope let a workload take over the estate.
+ * `role "<name>" at <subscription|management-group> scope` when an owner-like role is assigned at
+ * a scope that lets a workload take over the estate; undefined otherwise.
  */
-export function broadScopeProblem(role: ResolvedRole, scope: ParsedScope, allowBroadScope: boolean): string | undefined {
-    if (allowBroadScope || !PRIVILEGED_ROLE_IDS.has(role.guid)) {
+export function broadPrivilegedAssignment(role: ResolvedRole, scope: ParsedScope): string | undefined {
+    if (!PRIVILEGED_ROLE_IDS.has(role.guid) || (scope.kind !== "subscription" && scope.kind !== "managementGroup")) {
         return undefined;
     }
-    if (scope.kind !== "subscription" && scope.kind !== "managementGroup") {
-        return undefined;
-    }
-    const roleName = role.name ?? role.guid;
     const where = scope.kind === "subscription" ? "subscription" : "management-group";
-    return (
-        `role "${roleName}" at ${where} scope is refused for a workload. ` +
-        "Assign it on a resource group or resource, or set allowBroadScope: true on this assignment."
-    );
+    return `role "${role.name ?? role.guid}" at ${where} scope`;
+}
+
+/** Why a workload may not hold this role at this scope, or undefined when it may. */
+export function broadScopeProblem(role: ResolvedRole, scope: ParsedScope, allowBroadScope: boolean): string | undefined {
+    const broad = allowBroadScope ? undefined : broadPrivilegedAssignment(role, scope);
+    return broad === undefined
+        ? undefined
+        : `${broad} is refused for a workload. Assign it on a resource group or resource, or set allowBroadScope: true on this assignment.`;
 }

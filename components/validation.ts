@@ -7,6 +7,8 @@ import {
     MIN_TOKEN_EXPIRATION_SECONDS,
 } from "./constants";
 import { KUBELOGIN_MODES } from "./kubeconfig";
+import { AZURE_REGIONS } from "./regions";
+import { closestMatch } from "./suggest";
 import { broadScopeProblem, invalidScopeMessage, parseScope, resolveRole, GUID_PATTERN } from "./roles";
 
 /**
@@ -156,6 +158,10 @@ function prefixed(path: string, message: string | undefined): string[] {
 /** Every problem in a WorkloadIdentityCluster's args that can be seen before deployment. */
 export function validateClusterArgs(args: WorkloadIdentityClusterArgs): string[] {
     const problems: string[] = [];
+    const location = known(args.location);
+    if (location !== undefined) {
+        problems.push(...prefixed("location", locationProblem(location)));
+    }
     const pools: [string, NodePoolArgs, boolean][] = [
         ["systemPool", args.systemPool, true],
         ...Object.entries(args.nodePools ?? {}).map(([key, pool]): [string, NodePoolArgs, boolean] => [`nodePools.${key}`, pool, false]),
@@ -211,6 +217,10 @@ export function validateClusterArgs(args: WorkloadIdentityClusterArgs): string[]
 /** Every problem in a WorkloadIdentity's args that can be seen before deployment. */
 export function validateWorkloadIdentityArgs(name: string, args: WorkloadIdentityArgs): string[] {
     const problems: string[] = [];
+    const location = known(args.location);
+    if (location !== undefined) {
+        problems.push(...prefixed("location", locationProblem(location)));
+    }
     problems.push(...prefixed("namespace", namespaceProblem(args.namespace)));
     problems.push(...prefixed("serviceAccount", serviceAccountNameProblem(args.serviceAccount ?? name)));
     if (args.tokenExpirationSeconds !== undefined) {
@@ -226,4 +236,15 @@ export function validateWorkloadIdentityArgs(name: string, args: WorkloadIdentit
         problems.push(...prefixed(`roleAssignments.${key}.scope`, found.scope));
     }
     return problems;
+}
+
+/** A known Azure region name, with a suggestion for a near miss (`West Europe` -> `westeurope`). */
+export function locationProblem(location: string): string | undefined {
+    if (AZURE_REGIONS.includes(location)) {
+        return undefined;
+    }
+    const folded = location.toLowerCase().replace(/[\s_-]+/g, "");
+    const suggestion = AZURE_REGIONS.includes(folded) ? folded : closestMatch(folded, AZURE_REGIONS);
+    const hint = suggestion === undefined ? "" : ` Did you mean "${suggestion}"?`;
+    return `unknown Azure region "${location}".${hint} Allowed values are region names as \`az account list-locations --query [].name\` prints them, such as westeurope or eastus2.`;
 }

@@ -4,10 +4,15 @@ import {
     KUBELOGIN_MODES,
     MAX_FEDERATED_CREDENTIALS,
     apiServerAccessProblem,
+    broadPrivilegedAssignment,
+    parseScope,
+    resolveRole,
+    channelMovesKubernetesVersion,
     cafName,
     cidrProblem,
     closestMatch,
     guidProblem,
+    locationProblem,
     namespaceProblem,
     poolCountsProblem,
     poolNameProblem,
@@ -94,9 +99,7 @@ const workloadSchema = z.strictObject({
 });
 
 const stackSchema = z.strictObject({
-    location: z.string().regex(/^[a-z0-9]+$/, {
-        message: "invalid location. Allowed values are Azure region names such as westeurope (set azure-native:location).",
-    }),
+    location: z.string().superRefine(rule(locationProblem)),
     environment: z.string().regex(/^[a-z0-9][a-z0-9-]{0,15}$/, {
         message: "invalid environment. Allowed values are 1 to 16 lower-case letters, digits and '-'.",
     }),
@@ -241,7 +244,10 @@ function issueProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
  * Parses raw stack config (values as the stack file holds them) into the StackConfig, or returns
  * every problem at once. Pure: the same input gives the same answer, with no Pulumi runtime.
  */
-export function parseStackConfig(raw: Record<string, unknown>, stack: string): { config: StackConfig } | { problems: ConfigProblem[] } {
+export function parseStackConfig(
+    raw: Record<string, unknown>,
+    stack: string,
+): { config: StackConfig; warnings: ConfigProblem[] } | { problems: ConfigProblem[] } {
     const input: Record<string, unknown> = { environment: stack, ...raw };
     const result = stackSchema.safeParse(input, { reportInput: true });
     // The rules across fields and entries run on what did parse, field by field, so that one run
@@ -250,7 +256,45 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): {
     if (!result.success || problems.length > 0) {
         return { problems };
     }
-    return { config: resolve(result.data) };
+    return { config: resolve(result.data), warnings: warnings(result.data) };
+}
+
+/** Accepted, but worth a line in every deployment's output: explicit overrides of the baseline. */
+function warnings(stack: ParsedStack): ConfigProblem[] {
+    const found: ConfigProblem[] = [];
+    const add = (path: string, message: string): void => {
+        found.push({ path: `${PROJECT}:${path}`, message });
+    };
+    for (const [clusterKey, cluster] of Object.entries(stack.clusters)) {
+        const path = `clusters.${clusterKey}`;
+        if (cluster.kubernetesVersion !== undefined && /^\d+\.\d+\.\d+$/.test(cluster.kubernetesVersion) && channelMovesKubernetesVersion(cluster.upgradeChannel)) {
+            const minor = cluster.kubernetesVersion.split(".").slice(0, 2).join(".");
+            add(
+                `${path}.kubernetesVersion`,
+                `"${cluster.kubernetesVersion}" pins a patch version, but upgradeChannel "${cluster.upgradeChannel}" moves it and the program then ignores it. Give "${minor}", or set upgradeChannel: none to manage the version yourself.`,
+            );
+        }
+        if (cluster.allowPublicApiServer && cluster.authorizedIpRanges === undefined && !cluster.private) {
+            add(`${path}.allowPublicApiServer`, "the API server is open to the internet. Prefer authorizedIpRanges or private: true.");
+        }
+        if (!cluster.disableLocalAccounts) {
+            add(`${path}.disableLocalAccounts`, "local accounts are enabled: whoever holds the admin kubeconfig bypasses Entra ID and Azure RBAC.");
+        }
+    }
+    for (const [workloadKey, workload] of Object.entries(stack.workloads)) {
+        for (const [assignmentKey, assignment] of Object.entries(workload.roleAssignments)) {
+            const role = resolveRole(assignment.role);
+            const scope = parseScope(assignment.scope);
+            const broad = assignment.allowBroadScope && !("error" in role) && scope !== undefined ? broadPrivilegedAssignment(role, scope) : undefined;
+            if (broad !== undefined) {
+                add(
+                    `workloads.${workloadKey}.roleAssignments.${assignmentKey}.allowBroadScope`,
+                    `${broad} is allowed for this workload: it can take over everything in that scope.`,
+                );
+            }
+        }
+    }
+    return found;
 }
 
 function entriesOf(value: unknown): [string, unknown][] {
@@ -467,6 +511,11 @@ export function rawStackConfig(all: Readonly<Record<string, string>>): Record<st
  */
 export function loadStackConfig(): StackConfig {
     const result = parseStackConfig(rawStackConfig(pulumi.runtime.allConfig()), pulumi.getStack());
+    if ("config" in result) {
+        for (const warning of result.warnings) {
+            void pulumi.log.warn(`${warning.path}: ${warning.message}`);
+        }
+    }
     if ("problems" in result) {
         throw new StackConfigError(result.problems);
     }

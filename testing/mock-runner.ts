@@ -63,9 +63,16 @@ export interface RecordedInvoke {
     readonly args: Record<string, unknown>;
 }
 
+export interface RecordedLog {
+    readonly severity: "warning" | "error";
+    readonly message: string;
+}
+
 export interface RunResult {
     readonly resources: readonly RecordedResource[];
     readonly invokes: readonly RecordedInvoke[];
+    /** What the program logged with `pulumi.log.warn` / `pulumi.log.error`. */
+    readonly logs: readonly RecordedLog[];
     readonly outputs: Record<string, unknown>;
 }
 
@@ -221,7 +228,8 @@ export async function runStack(options: RunOptions): Promise<RunResult> {
 
     const resources: RecordedResource[] = [];
     const invokes: RecordedInvoke[] = [];
-    current = { resources, invokes, outputs: {} };
+    const logs: RecordedLog[] = [];
+    current = { resources, invokes, logs, outputs: {} };
 
     const mocks: import("@pulumi/pulumi/runtime/mocks").Mocks = {
         newResource: (args) => mockState(args.type, args.name, args.inputs as Record<string, unknown>),
@@ -275,17 +283,39 @@ export async function runStack(options: RunOptions): Promise<RunResult> {
     // The program's own error is caught inside the stack so the SDK's internal promises settle
     // quietly, then rethrown once everything has been recorded, as the Pulumi host reports it.
     let failure: { error: unknown } | undefined;
-    const outputs =
-        (await pulumi.runtime.runInPulumiStack(async () => {
-            try {
-                return await Promise.resolve().then(program);
-            } catch (error) {
-                failure = { error };
-                return {};
+    // Without an engine the SDK's log functions write `<severity>: [runtime] <message>` to the
+    // console: record those lines instead of printing them.
+    const console = globalThis.console;
+    const warn = console.warn.bind(console);
+    const error = console.error.bind(console);
+    const capture = (severity: RecordedLog["severity"], original: (...data: unknown[]) => void) =>
+        (...data: unknown[]): void => {
+            const prefix = `${severity}: [runtime] `;
+            if (data.length === 1 && typeof data[0] === "string" && data[0].startsWith(prefix)) {
+                logs.push({ severity, message: data[0].slice(prefix.length) });
+            } else {
+                original(...data);
             }
-        })) ?? {};
-    await pulumi.runtime.disconnect();
-    current = { resources, invokes, outputs: failure === undefined ? outputs : {} };
+        };
+    console.warn = capture("warning", warn);
+    console.error = capture("error", error);
+    let outputs: Record<string, unknown>;
+    try {
+        outputs =
+            (await pulumi.runtime.runInPulumiStack(async () => {
+                try {
+                    return await Promise.resolve().then(program);
+                } catch (programError) {
+                    failure = { error: programError };
+                    return {};
+                }
+            })) ?? {};
+        await pulumi.runtime.disconnect();
+    } finally {
+        console.warn = warn;
+        console.error = error;
+    }
+    current = { resources, invokes, logs, outputs: failure === undefined ? outputs : {} };
     if (failure !== undefined) {
         throw failure.error;
     }

@@ -248,3 +248,26 @@ export function locationProblem(location: string): string | undefined {
     const hint = suggestion === undefined ? "" : ` Did you mean "${suggestion}"?`;
     return `unknown Azure region "${location}".${hint} Allowed values are region names as \`az account list-locations --query [].name\` prints them, such as westeurope or eastus2.`;
 }
+
+const RESOURCE_GROUP_NAME = /^[-\w.()]{1,90}$/;
+const CLUSTER_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$/;
+const IDENTITY_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/;
+
+export function resourceGroupNameProblem(name: string): string | undefined {
+    return RESOURCE_GROUP_NAME.test(name) && !name.endsWith(".")
+        ? undefined
+        : `invalid resource group name "${name}". Allowed values are 1 to 90 letters, digits, "-", "_", ".", "(" and ")".`;
+}
+
+export function clusterNameProblem(name: string): string | undefined {
+    return CLUSTER_NAME.test(name)
+        ? undefined
+        : `invalid cluster name "${name}". Allowed values are 1 to 63 letters, digits, "-" and "_", starting and ending with a letter or digit.`;
+}
+
+/** A user-assigned identity name (also used for app registration display names here). */
+export function identityNameProblem(name: string): string | undefined {
+    return IDENTITY_NAME.test(name)
+        ? undefined
+        : `invalid identity name "${name}". Allowed values are 3 to 128 letters, digits, "-" and "_", starting with a letter or digit.`;
+}

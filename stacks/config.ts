@@ -11,7 +11,10 @@ import {
     cafName,
     cidrProblem,
     closestMatch,
+    clusterNameProblem,
     guidProblem,
+    identityNameProblem,
+    resourceGroupNameProblem,
     locationProblem,
     namespaceProblem,
     poolCountsProblem,
@@ -58,7 +61,7 @@ const poolSchema = z.strictObject({
 });
 
 const clusterSchema = z.strictObject({
-    name: z.string().min(1).max(63).optional(),
+    name: z.string().superRefine(rule(clusterNameProblem)).optional(),
     kubernetesVersion: z
         .string()
         .regex(/^\d+\.\d+(\.\d+)?$/, { message: "invalid Kubernetes version. Allowed values are major.minor or major.minor.patch, such as 1.33." })
@@ -87,7 +90,7 @@ const roleAssignmentSchema = z.strictObject({
 });
 
 const workloadSchema = z.strictObject({
-    name: z.string().min(3).max(128).optional(),
+    name: z.string().superRefine(rule(identityNameProblem)).optional(),
     namespace: z.string().superRefine(rule(namespaceProblem)),
     serviceAccount: z.string().superRefine(rule(serviceAccountNameProblem)).optional(),
     createNamespace: z.boolean().default(false),
@@ -104,7 +107,7 @@ const stackSchema = z.strictObject({
         message: "invalid environment. Allowed values are 1 to 16 lower-case letters, digits and '-'.",
     }),
     tags: z.record(z.string(), z.string()).default({}),
-    resourceGroupName: z.string().regex(/^[-\w._()]{1,90}$/).optional(),
+    resourceGroupName: z.string().superRefine(rule(resourceGroupNameProblem)).optional(),
     kubeloginMode: z.enum(KUBELOGIN_MODES).default("azurecli"),
     protect: z.boolean().default(false),
     clusters: z.record(key, clusterSchema).refine((clusters) => Object.keys(clusters).length > 0, {
@@ -232,6 +235,8 @@ function issueProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
                             : `expected ${issue.expected}, got ${describeValue(issue.input)}.`,
                 },
             ];
+        case "invalid_key":
+            return [{ path: configPath(issue.path), message: issue.issues.map((inner) => inner.message).join(" ") }];
         case "custom":
         case "invalid_format":
             return [{ path: configPath(issue.path), message: issue.message }];

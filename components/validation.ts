@@ -229,7 +229,14 @@ export function validateWorkloadIdentityArgs(name: string, args: WorkloadIdentit
     if (args.principal !== undefined && args.principal !== "managedIdentity" && args.principal !== "application") {
         problems.push(`principal: invalid principal "${String(args.principal)}". Allowed values are: managedIdentity, application.`);
     }
-    problems.push(...prefixed("clusters", federatedCredentialCountProblem(Object.keys(args.clusters ?? {}).length)));
+    const bindings = Object.entries(args.clusters ?? {});
+    problems.push(...prefixed("clusters", federatedCredentialCountProblem(bindings.length)));
+    bindings.forEach(([key, binding], index) => {
+        const first = bindings.findIndex(([, other]) => other.oidcIssuerUrl === binding.oidcIssuerUrl);
+        if (first < index) {
+            problems.push(`clusters.${key}: the same cluster as clusters.${bindings[first][0]}; one identity may trust one (issuer, subject) pair only once.`);
+        }
+    });
     for (const [key, assignment] of Object.entries(args.roleAssignments ?? {})) {
         const found = roleAssignmentProblems(assignment.role, known(assignment.scope), assignment.allowBroadScope ?? false);
         problems.push(...prefixed(`roleAssignments.${key}.role`, found.role));

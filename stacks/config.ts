@@ -409,7 +409,12 @@ function semanticProblems(stack: LenientStack): ConfigProblem[] {
         const path = `workloads.${workloadKey}`;
         // A list that did not parse was reported already; the rules that read it stay silent.
         const targets = workload.invalid.has("clusters") ? [] : (workload.clusters ?? clusterKeys);
+        const listed = new Set<string>();
         for (const target of workload.clusters ?? []) {
+            if (listed.has(target)) {
+                add(`${path}.clusters`, `cluster "${target}" is listed twice; one identity may trust one (issuer, subject) pair only once.`);
+            }
+            listed.add(target);
             if (!clusterKeys.includes(target)) {
                 const suggestion = closestMatch(target, clusterKeys);
                 add(`${path}.clusters`, `unknown cluster "${target}".${suggestion ? ` Did you mean "${suggestion}"?` : ""} Allowed values are: ${clusterKeys.join(", ")}.`);
@@ -425,7 +430,7 @@ function semanticProblems(stack: LenientStack): ConfigProblem[] {
 
         const serviceAccount = workload.serviceAccount ?? workloadKey;
         add(`${path}.serviceAccount`, workload.serviceAccount === undefined && !workload.invalid.has("serviceAccount") ? serviceAccountNameProblem(workloadKey) : undefined);
-        for (const target of workload.namespace === undefined || workload.invalid.has("serviceAccount") ? [] : targets) {
+        for (const target of workload.namespace === undefined || workload.invalid.has("serviceAccount") ? [] : new Set(targets)) {
             const id = `${target}/${workload.namespace}/${serviceAccount}`;
             const owner = serviceAccounts.get(id);
             add(

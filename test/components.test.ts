@@ -116,6 +116,16 @@ describe("components composed in code", () => {
             ].join("\n"),
         );
 
+        const twice = await failureOf(() => {
+            const cluster = new WorkloadIdentityCluster("one", clusterArgs);
+            const binding = cluster.bindWorkload("app", false);
+            new WorkloadIdentity("app", { resourceGroupName: "rg", namespace: "app", clusters: { a: binding, b: binding } });
+        });
+        assert.equal(
+            twice.message,
+            'Invalid WorkloadIdentity "app":\n  - clusters.b: the same cluster as clusters.a; one identity may trust one (issuer, subject) pair only once.',
+        );
+
         const duplicate = await failureOf(() => {
             const identity = new WorkloadIdentity("dup", { resourceGroupName: "rg", namespace: "dup" });
             identity.grants.assign("k", { role: "Reader", scope: `/subscriptions/${SUB}/resourceGroups/a` });

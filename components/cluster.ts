@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
-import * as k8s from "@pulumi/kubernetes";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
+import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import { toKubeloginKubeconfig, type KubeloginMode } from "./kubeconfig";
 import { dnsPrefix, roleAssignmentName } from "./names";
 import { BUILT_IN_ROLES, roleDefinitionIdAt } from "./roles";
@@ -94,7 +95,7 @@ export interface WorkloadClusterBinding {
     /** The cluster's OIDC issuer URL, the issuer of the federated credential. */
     oidcIssuerUrl: pulumi.Input<string>;
     /** The Kubernetes provider the ServiceAccount is created with. */
-    kubernetesProvider: k8s.Provider;
+    kubernetesProvider: KubernetesProvider;
     /** Resources the ServiceAccount waits for: the admin grants and, when created, the namespace. */
     dependsOn: pulumi.Resource[];
 }
@@ -125,7 +126,7 @@ export class WorkloadIdentityCluster extends pulumi.ComponentResource {
     /** User kubeconfig with the kubelogin exec plugin (secret). */
     public readonly kubeconfig: pulumi.Output<string>;
     /** Kubernetes provider for this cluster; it waits for the admin grants. */
-    public readonly provider: k8s.Provider;
+    public readonly provider: KubernetesProvider;
     /** The role assignments of `clusterAdmins`, keyed as configured. */
     public readonly adminGrants: Readonly<Record<string, authorization.RoleAssignment>>;
     /** The user node pools, keyed as configured. */
@@ -133,7 +134,7 @@ export class WorkloadIdentityCluster extends pulumi.ComponentResource {
     /** The managed cluster resource. */
     public readonly cluster: containerservice.ManagedCluster;
 
-    private readonly namespaces = new Map<string, k8s.core.v1.Namespace>();
+    private readonly namespaces = new Map<string, corev1.Namespace>();
     private readonly componentName: string;
 
     constructor(name: string, args: WorkloadIdentityClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -290,7 +291,7 @@ export class WorkloadIdentityCluster extends pulumi.ComponentResource {
             }),
         );
 
-        this.provider = new k8s.Provider(
+        this.provider = new KubernetesProvider(
             `${name}-k8s`,
             { kubeconfig: this.kubeconfig },
             { parent: this, dependsOn: Object.values(adminGrants) },
@@ -308,10 +309,10 @@ export class WorkloadIdentityCluster extends pulumi.ComponentResource {
      * The Namespace `namespace` in this cluster, created once however many workloads share it.
      * It waits for the admin grants, like every Kubernetes object this stack writes.
      */
-    public namespace(namespace: string): k8s.core.v1.Namespace {
+    public namespace(namespace: string): corev1.Namespace {
         let resource = this.namespaces.get(namespace);
         if (resource === undefined) {
-            resource = new k8s.core.v1.Namespace(
+            resource = new corev1.Namespace(
                 `${this.componentName}-ns-${namespace}`,
                 { metadata: { name: namespace } },
                 { parent: this, provider: this.provider, dependsOn: Object.values(this.adminGrants) },

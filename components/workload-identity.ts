@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as azuread from "@pulumi/azuread";
-import * as k8s from "@pulumi/kubernetes";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
 import type { WorkloadClusterBinding } from "./cluster";
 import {
     CLIENT_ID_ANNOTATION,
@@ -260,8 +260,8 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
             const options = { parent: this, provider: binding.kubernetesProvider, dependsOn: binding.dependsOn };
             serviceAccounts[key] =
                 args.createServiceAccount === false
-                    ? new k8s.core.v1.ServiceAccountPatch(`${name}-sa-${key}`, { metadata }, options)
-                    : new k8s.core.v1.ServiceAccount(`${name}-sa-${key}`, { metadata }, options);
+                    ? new corev1.ServiceAccountPatch(`${name}-sa-${key}`, { metadata }, options)
+                    : new corev1.ServiceAccount(`${name}-sa-${key}`, { metadata }, options);
         }
         this.serviceAccounts = serviceAccounts;
 

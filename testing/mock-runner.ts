@@ -22,9 +22,9 @@ export function placeholderGuid(purpose: string, name: string): string {
     return uuidV5(`${purpose}:${name}`, PLACEHOLDER_NAMESPACE);
 }
 
-/** The mocked OIDC issuer of a cluster: the AKS shape, trailing slash included. */
+/** The mocked OIDC issuer of a cluster: the AKS shape, trailing slash included, marked as a placeholder. */
 export function placeholderIssuerUrl(location: string, clusterName: string): string {
-    return `https://${location}.oic.prod-aks.azure.com/${PLACEHOLDER_TENANT_ID}/${placeholderGuid("issuer", clusterName)}/`;
+    return `https://${location}.oic.prod-aks.azure.com/${PLACEHOLDER_TENANT_ID}/placeholder-${clusterName}/`;
 }
 
 /** The mocked client ID of a managed identity or app registration. */

@@ -1,0 +1,407 @@
+import { CLIENT_ID_ANNOTATION, ENTRA_TOKEN_EXCHANGE_AUDIENCE } from "../components/constants";
+import { BUILT_IN_ROLES } from "../components/roles";
+import type { RecordedResource, RunResult } from "../testing/mock-runner";
+import { CREATE_SECONDS, DEFAULT_CREATE_SECONDS } from "./durations";
+
+/**
+ * The offline plan: pure functions over the resource graph the mock runner records. Nothing here
+ * talks to Azure or the Pulumi engine.
+ */
+
+export const TYPES = {
+    stack: "pulumi:pulumi:Stack",
+    clusterComponent: "aks-workload-identity:index:WorkloadIdentityCluster",
+    workloadComponent: "aks-workload-identity:index:WorkloadIdentity",
+    resourceGroup: "azure-native:resources:ResourceGroup",
+    cluster: "azure-native:containerservice:ManagedCluster",
+    pool: "azure-native:containerservice:AgentPool",
+    identity: "azure-native:managedidentity:UserAssignedIdentity",
+    fic: "azure-native:managedidentity:FederatedIdentityCredential",
+    application: "azuread:index/application:Application",
+    servicePrincipal: "azuread:index/servicePrincipal:ServicePrincipal",
+    applicationFic: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
+    roleAssignment: "azure-native:authorization:RoleAssignment",
+    kubernetesProvider: "pulumi:providers:kubernetes",
+    namespace: "kubernetes:core/v1:Namespace",
+    serviceAccount: "kubernetes:core/v1:ServiceAccount",
+    serviceAccountPatch: "kubernetes:core/v1:ServiceAccountPatch",
+} as const;
+
+const FIC_TYPES: readonly string[] = [TYPES.fic, TYPES.applicationFic];
+const SERVICE_ACCOUNT_TYPES: readonly string[] = [TYPES.serviceAccount, TYPES.serviceAccountPatch];
+const KUBERNETES_OBJECT_TYPES: readonly string[] = [TYPES.namespace, ...SERVICE_ACCOUNT_TYPES];
+
+export interface ClusterSummary {
+    readonly key: string;
+    readonly name: string;
+    readonly issuer: string;
+    readonly tier: string;
+    readonly kubernetesVersion: string;
+    readonly upgradeChannel: string;
+    readonly systemPool: string;
+    readonly nodePools: readonly string[];
+    readonly apiServer: string;
+    readonly protect: boolean;
+}
+
+export interface Federation {
+    /** Azure name of the FIC. */
+    readonly name: string;
+    readonly issuer: string;
+    /** The cluster whose issuer this is, when it is one of the stack's clusters. */
+    readonly cluster: string | undefined;
+    readonly subject: string;
+    readonly audiences: readonly string[];
+    /** The ServiceAccount the subject names, in that cluster. */
+    readonly serviceAccount: { readonly namespace: string; readonly name: string; readonly mode: "created" | "patched" } | undefined;
+}
+
+export interface Grant {
+    readonly key: string;
+    readonly role: string;
+    readonly scope: string;
+    readonly principalType: string;
+}
+
+export interface TrustEntry {
+    readonly workload: string;
+    readonly principal: { readonly kind: "managed identity" | "app registration"; readonly name: string };
+    readonly federations: readonly Federation[];
+    readonly grants: readonly Grant[];
+}
+
+export interface PathStep {
+    readonly type: string;
+    readonly name: string;
+    readonly startSeconds: number;
+    readonly seconds: number;
+}
+
+export interface DeploymentEstimate {
+    /** Longest chain through every recorded dependency. */
+    readonly seconds: number;
+    readonly path: readonly PathStep[];
+    /** Longest chain through the dependencies the cloud forces (data flow, FIC serialisation, namespaces, RBAC). */
+    readonly lowerBoundSeconds: number;
+    readonly lowerBoundPath: readonly PathStep[];
+}
+
+export interface Plan {
+    readonly stack: string;
+    readonly summary: {
+        readonly total: number;
+        readonly byType: Readonly<Record<string, number>>;
+        readonly clusters: readonly ClusterSummary[];
+        readonly workloads: readonly string[];
+    };
+    readonly trust: readonly TrustEntry[];
+    readonly problems: readonly string[];
+    readonly deployment: DeploymentEstimate;
+}
+
+type Resources = readonly RecordedResource[];
+
+function childrenOf(resources: Resources, parent: RecordedResource, types: readonly string[]): RecordedResource[] {
+    return resources.filter((r) => r.parent === parent.urn && types.includes(r.type));
+}
+
+function str(value: unknown, fallback = ""): string {
+    return typeof value === "string" ? value : fallback;
+}
+
+/** The URN part of a provider reference (`<urn>::<id>`). */
+function providerUrn(reference: string | undefined): string | undefined {
+    return reference === undefined ? undefined : reference.split("::").slice(0, -1).join("::");
+}
+
+interface ServiceAccountMetadata {
+    readonly name: string;
+    readonly namespace: string;
+    readonly annotations: Readonly<Record<string, string>>;
+}
+
+function metadataOf(resource: RecordedResource): ServiceAccountMetadata {
+    const metadata = (resource.inputs.metadata ?? {}) as Partial<ServiceAccountMetadata>;
+    return { name: str(metadata.name), namespace: str(metadata.namespace), annotations: metadata.annotations ?? {} };
+}
+
+/** Cluster component URN -> its key, issuer and Kubernetes provider. */
+interface ClusterNode {
+    readonly key: string;
+    readonly component: RecordedResource;
+    readonly cluster: RecordedResource | undefined;
+    readonly issuer: string;
+    readonly providerUrn: string | undefined;
+}
+
+function clusterNodes(resources: Resources): ClusterNode[] {
+    return resources
+        .filter((r) => r.type === TYPES.clusterComponent)
+        .map((component) => {
+            const cluster = childrenOf(resources, component, [TYPES.cluster])[0];
+            const provider = childrenOf(resources, component, [TYPES.kubernetesProvider])[0];
+            const profile = (cluster?.state.oidcIssuerProfile ?? {}) as { issuerURL?: string };
+            return { key: component.name, component, cluster, issuer: str(profile.issuerURL), providerUrn: provider?.urn };
+        });
+}
+
+function roleLabel(roleDefinitionId: string): string {
+    const guid = roleDefinitionId.split("/").pop()?.toLowerCase() ?? "";
+    const name = (Object.keys(BUILT_IN_ROLES) as (keyof typeof BUILT_IN_ROLES)[]).find((n) => BUILT_IN_ROLES[n] === guid);
+    return name ?? roleDefinitionId;
+}
+
+function summarizeCluster(resources: Resources, node: ClusterNode): ClusterSummary {
+    const inputs = node.cluster?.inputs ?? {};
+    const sku = (inputs.sku ?? {}) as { tier?: string };
+    const upgrade = (inputs.autoUpgradeProfile ?? {}) as { upgradeChannel?: string };
+    const pools = (inputs.agentPoolProfiles ?? []) as { vmSize?: string; minCount?: number; maxCount?: number; availabilityZones?: string[] }[];
+    const pool = (p: { vmSize?: string; minCount?: number; maxCount?: number; availabilityZones?: string[] }): string =>
+        `${p.minCount ?? "?"}-${p.maxCount ?? "?"} x ${p.vmSize ?? "?"}${p.availabilityZones ? ` in zones ${p.availabilityZones.join(",")}` : ""}`;
+    const access = (inputs.apiServerAccessProfile ?? {}) as { enablePrivateCluster?: boolean; authorizedIPRanges?: string[] };
+    const apiServer = access.enablePrivateCluster
+        ? "private"
+        : access.authorizedIPRanges && access.authorizedIPRanges.length > 0
+          ? `authorized ranges ${access.authorizedIPRanges.join(", ")}`
+          : "open to the internet";
+    return {
+        key: node.key,
+        name: str(node.cluster?.state.name, node.key),
+        issuer: node.issuer,
+        tier: str(sku.tier, "?"),
+        kubernetesVersion: str(inputs.kubernetesVersion, "AKS default"),
+        upgradeChannel: str(upgrade.upgradeChannel, "?"),
+        systemPool: pools[0] ? pool(pools[0]) : "none",
+        nodePools: childrenOf(resources, node.component, [TYPES.pool]).map((p) => `${str(p.inputs.agentPoolName)}: ${pool(p.inputs as Parameters<typeof pool>[0])}`),
+        apiServer,
+        protect: node.cluster?.protect ?? false,
+    };
+}
+
+/** For each workload: principal -> FICs -> the ServiceAccount each trusts -> role assignments. */
+export function trustMap(resources: Resources): TrustEntry[] {
+    const clusters = clusterNodes(resources);
+    return resources
+        .filter((r) => r.type === TYPES.workloadComponent)
+        .map((workload) => {
+            const identity = childrenOf(resources, workload, [TYPES.identity])[0];
+            const application = childrenOf(resources, workload, [TYPES.application])[0];
+            const accounts = childrenOf(resources, workload, SERVICE_ACCOUNT_TYPES);
+            const federations = childrenOf(resources, workload, FIC_TYPES).map((fic): Federation => {
+                const issuer = str(fic.inputs.issuer);
+                const subject = str(fic.inputs.subject);
+                const cluster = clusters.find((c) => c.issuer !== "" && c.issuer === issuer);
+                const account = accounts.find((a) => {
+                    const metadata = metadataOf(a);
+                    return providerUrn(a.provider) === cluster?.providerUrn && `system:serviceaccount:${metadata.namespace}:${metadata.name}` === subject;
+                });
+                return {
+                    name: str(fic.inputs.federatedIdentityCredentialResourceName, str(fic.inputs.displayName, fic.name)),
+                    issuer,
+                    cluster: cluster?.key,
+                    subject,
+                    audiences: (fic.inputs.audiences ?? []) as string[],
+                    serviceAccount:
+                        account === undefined
+                            ? undefined
+                            : {
+                                  namespace: metadataOf(account).namespace,
+                                  name: metadataOf(account).name,
+                                  mode: account.type === TYPES.serviceAccountPatch ? "patched" : "created",
+                              },
+                };
+            });
+            const grants = childrenOf(resources, workload, [TYPES.roleAssignment]).map(
+                (assignment): Grant => ({
+                    key: assignment.name.startsWith(`${workload.name}-ra-`) ? assignment.name.slice(workload.name.length + 4) : assignment.name,
+                    role: roleLabel(str(assignment.inputs.roleDefinitionId)),
+                    scope: str(assignment.inputs.scope),
+                    principalType: str(assignment.inputs.principalType, "(not set)"),
+                }),
+            );
+            return {
+                workload: workload.name,
+                principal: identity
+                    ? { kind: "managed identity" as const, name: str(identity.inputs.resourceName, identity.name) }
+                    : { kind: "app registration" as const, name: str(application?.inputs.displayName, workload.name) },
+                federations,
+                grants,
+            };
+        });
+}
+
+/**
+ * What breaks the trust chain in a recorded graph: a ServiceAccount no FIC trusts or annotated with
+ * another principal's client ID, a cluster FIC with no ServiceAccount, a wrong audience, FICs of one
+ * identity that are not written one after another. Empty for a sound graph.
+ */
+export function trustChainProblems(resources: Resources): string[] {
+    const problems: string[] = [];
+    const clusters = clusterNodes(resources);
+    for (const workload of resources.filter((r) => r.type === TYPES.workloadComponent)) {
+        const principal = childrenOf(resources, workload, [TYPES.identity, TYPES.application])[0];
+        const fics = childrenOf(resources, workload, FIC_TYPES);
+        for (const account of childrenOf(resources, workload, SERVICE_ACCOUNT_TYPES)) {
+            const metadata = metadataOf(account);
+            const cluster = clusters.find((c) => c.providerUrn === providerUrn(account.provider));
+            const subject = `system:serviceaccount:${metadata.namespace}:${metadata.name}`;
+            const trusting = fics.filter((f) => f.inputs.issuer === cluster?.issuer && f.inputs.subject === subject);
+            if (trusting.length !== 1) {
+                problems.push(
+                    `workload ${workload.name}: ServiceAccount ${metadata.namespace}/${metadata.name} in cluster ${cluster?.key ?? "?"} is trusted by ${trusting.length} federated credentials (expected 1).`,
+                );
+            }
+            const clientId = metadata.annotations[CLIENT_ID_ANNOTATION];
+            if (principal !== undefined && clientId !== principal.state.clientId) {
+                problems.push(
+                    `workload ${workload.name}: ServiceAccount ${metadata.namespace}/${metadata.name} in cluster ${cluster?.key ?? "?"} carries client ID ${JSON.stringify(clientId)}, not the client ID of its principal.`,
+                );
+            }
+        }
+        let previous: RecordedResource | undefined;
+        for (const fic of fics) {
+            const audiences = (fic.inputs.audiences ?? []) as string[];
+            if (audiences.length !== 1 || audiences[0] !== ENTRA_TOKEN_EXCHANGE_AUDIENCE) {
+                problems.push(`workload ${workload.name}: federated credential ${fic.name} has audiences ${JSON.stringify(audiences)}, not ["${ENTRA_TOKEN_EXCHANGE_AUDIENCE}"].`);
+            }
+            const cluster = clusters.find((c) => c.issuer === fic.inputs.issuer);
+            const matched = childrenOf(resources, workload, SERVICE_ACCOUNT_TYPES).some((a) => {
+                const metadata = metadataOf(a);
+                return providerUrn(a.provider) === cluster?.providerUrn && `system:serviceaccount:${metadata.namespace}:${metadata.name}` === fic.inputs.subject;
+            });
+            if (cluster !== undefined && !matched) {
+                problems.push(`workload ${workload.name}: federated credential ${fic.name} trusts ${str(fic.inputs.subject)} in cluster ${cluster.key}, where no ServiceAccount of this workload has that name.`);
+            }
+            const ficDependencies = fic.dependencies.filter((d) => fics.some((f) => f.urn === d));
+            const expected = previous === undefined ? [] : [previous.urn];
+            if (JSON.stringify(ficDependencies) !== JSON.stringify(expected)) {
+                problems.push(
+                    `workload ${workload.name}: federated credential ${fic.name} ${previous === undefined ? "waits for another FIC although it starts the chain" : `does not wait for ${previous.name} alone`}; Azure rejects concurrent FIC writes under one identity.`,
+                );
+            }
+            previous = fic;
+        }
+    }
+    return problems;
+}
+
+/** The resources a dependency URN stands for: a component stands for every custom resource under it. */
+function expand(resources: Resources, urn: string): string[] {
+    const target = resources.find((r) => r.urn === urn);
+    if (target === undefined || target.custom) {
+        return [urn];
+    }
+    return resources.filter((r) => r.parent === urn).flatMap((child) => expand(resources, child.urn));
+}
+
+/**
+ * The dependencies the cloud forces: values that flow from one resource into another, the FIC
+ * serialisation under one identity, a Kubernetes object's namespace and the RBAC grant that lets
+ * the deployer write it, and the provider a resource is created with. Every other `dependsOn` edge
+ * is one the program chose, and only lengthens the estimate.
+ */
+function neededDependencies(resources: Resources, resource: RecordedResource): Set<string> {
+    const needed = new Set<string>(Object.values(resource.propertyDependencies).flat());
+    const provider = providerUrn(resource.provider);
+    if (provider !== undefined) {
+        needed.add(provider);
+    }
+    for (const urn of resource.dependencies) {
+        const target = resources.find((r) => r.urn === urn);
+        if (target === undefined) {
+            continue;
+        }
+        const sameIdentityFicChain = FIC_TYPES.includes(resource.type) && FIC_TYPES.includes(target.type) && target.parent === resource.parent;
+        const namespaceOfObject = KUBERNETES_OBJECT_TYPES.includes(resource.type) && target.type === TYPES.namespace;
+        const adminGrant =
+            (KUBERNETES_OBJECT_TYPES.includes(resource.type) || resource.type === TYPES.kubernetesProvider) &&
+            target.type === TYPES.roleAssignment &&
+            resources.find((r) => r.urn === target.parent)?.type === TYPES.clusterComponent;
+        if (sameIdentityFicChain || namespaceOfObject || adminGrant) {
+            needed.add(urn);
+        }
+    }
+    return needed;
+}
+
+function secondsOf(resource: RecordedResource): number {
+    return resource.custom ? (CREATE_SECONDS[resource.type] ?? DEFAULT_CREATE_SECONDS) : 0;
+}
+
+/** Longest chain of create times through the given dependencies (the graph is acyclic). */
+function longestPath(resources: Resources, dependenciesOf: (resource: RecordedResource) => Iterable<string>): { seconds: number; path: PathStep[] } {
+    const finish = new Map<string, { end: number; via: string | undefined }>();
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const visit = (resource: RecordedResource): number => {
+        const known = finish.get(resource.urn);
+        if (known !== undefined) {
+            return known.end;
+        }
+        let start = 0;
+        let via: string | undefined;
+        for (const dependency of dependenciesOf(resource)) {
+            for (const urn of expand(resources, dependency)) {
+                const target = byUrn.get(urn);
+                const end = target === undefined ? undefined : visit(target);
+                if (end !== undefined && (via === undefined || end > start)) {
+                    start = end;
+                    via = urn;
+                }
+            }
+        }
+        const end = start + secondsOf(resource);
+        finish.set(resource.urn, { end, via });
+        return end;
+    };
+    let last: RecordedResource | undefined;
+    let total = 0;
+    for (const resource of resources.filter((r) => r.custom)) {
+        const end = visit(resource);
+        if (last === undefined || end > total) {
+            total = end;
+            last = resource;
+        }
+    }
+    const path: PathStep[] = [];
+    for (let current = last; current !== undefined; ) {
+        const seconds = secondsOf(current);
+        const entry = finish.get(current.urn);
+        if (seconds > 0) {
+            path.unshift({ type: current.type, name: current.name, startSeconds: (entry?.end ?? 0) - seconds, seconds });
+        }
+        current = entry?.via === undefined ? undefined : byUrn.get(entry.via);
+    }
+    return { seconds: total, path };
+}
+
+/** The deployment estimate and its lower bound, from the recorded graph. */
+export function deploymentEstimate(resources: Resources): DeploymentEstimate {
+    const all = longestPath(resources, (r) => [...r.dependencies, ...(r.provider ? [providerUrn(r.provider) as string] : [])]);
+    const bound = longestPath(resources, (r) => neededDependencies(resources, r));
+    return { seconds: all.seconds, path: all.path, lowerBoundSeconds: bound.seconds, lowerBoundPath: bound.path };
+}
+
+/** The whole plan of one recorded run. */
+export function buildPlan(stack: string, run: RunResult): Plan {
+    const { resources } = run;
+    // Types in the order of the trust chain, so the summary reads from the group to the pods.
+    const order: readonly string[] = Object.values(TYPES);
+    const rank = (type: string): number => (order.includes(type) ? order.indexOf(type) : order.length);
+    const byType: Record<string, number> = {};
+    const custom = resources.filter((r) => r.custom).sort((a, b) => rank(a.type) - rank(b.type) || a.type.localeCompare(b.type));
+    for (const resource of custom) {
+        byType[resource.type] = (byType[resource.type] ?? 0) + 1;
+    }
+    return {
+        stack,
+        summary: {
+            total: Object.values(byType).reduce((a, b) => a + b, 0),
+            byType,
+            clusters: clusterNodes(resources).map((node) => summarizeCluster(resources, node)),
+            workloads: resources.filter((r) => r.type === TYPES.workloadComponent).map((r) => r.name),
+        },
+        trust: trustMap(resources),
+        problems: [...run.logs.map((log) => `${log.severity}: ${log.message}`), ...trustChainProblems(resources)],
+        deployment: deploymentEstimate(resources),
+    };
+}

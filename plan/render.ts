@@ -1,0 +1,209 @@
+import { CREATE_SECONDS, DEFAULT_CREATE_SECONDS, formatDuration } from "./durations";
+import type { Federation, PathStep, Plan, TrustEntry } from "./model";
+
+/**
+ * The plan as a terminal report, as Markdown with a Mermaid diagram (for a pull request), or as
+ * JSON (for tools). Values the mocks invent are never printed as if they were real: issuers of the
+ * stack's own clusters are named by cluster, and client IDs are not shown at all.
+ */
+
+export type PlanFormat = "text" | "markdown" | "json";
+
+const HEADER = "Offline plan: the real program run under Pulumi mocks with this stack's config. Nothing was deployed.";
+
+function shortType(type: string): string {
+    const provider = /^pulumi:providers:(.+)$/.exec(type);
+    if (provider) {
+        return `${provider[1][0].toUpperCase()}${provider[1].slice(1)} provider`;
+    }
+    return type.split(":").pop()?.split("/").pop() ?? type;
+}
+
+function issuerLabel(federation: Federation): string {
+    return federation.cluster === undefined ? federation.issuer : `issuer of cluster ${federation.cluster} (its URL is known after deployment)`;
+}
+
+function target(federation: Federation): string {
+    if (federation.serviceAccount === undefined) {
+        return federation.cluster === undefined ? "(issuer outside this stack)" : `NO ServiceAccount in cluster ${federation.cluster}`;
+    }
+    const { namespace, name, mode } = federation.serviceAccount;
+    return `ServiceAccount ${namespace}/${name} in cluster ${federation.cluster ?? "?"} (${mode})`;
+}
+
+function timeline(steps: readonly PathStep[]): string[] {
+    return steps.map((step) => `${formatDuration(step.startSeconds).padStart(7)}  +${formatDuration(step.seconds).padEnd(7)} ${shortType(step.type)} ${step.name}`);
+}
+
+function typeCounts(plan: Plan): string {
+    return Object.entries(plan.summary.byType)
+        .map(([type, count]) => `${count} ${shortType(type)}`)
+        .join(", ");
+}
+
+export function renderText(plan: Plan): string {
+    const lines: string[] = [`Plan for stack ${plan.stack}`, HEADER, "", "Summary", `  ${plan.summary.total} resources: ${typeCounts(plan)}`];
+    for (const cluster of plan.summary.clusters) {
+        lines.push(
+            `  cluster ${cluster.key}: ${cluster.name}, ${cluster.tier} tier, Kubernetes ${cluster.kubernetesVersion} (${cluster.upgradeChannel} channel), ` +
+                `system pool ${cluster.systemPool}${cluster.nodePools.length > 0 ? `, pools ${cluster.nodePools.join("; ")}` : ""}, API server ${cluster.apiServer}${cluster.protect ? ", protected" : ""}`,
+        );
+    }
+    lines.push(`  workloads: ${plan.summary.workloads.length === 0 ? "none" : plan.summary.workloads.join(", ")}`, "", "Trust map");
+    for (const entry of plan.trust) {
+        lines.push(...trustText(entry));
+    }
+    if (plan.trust.length === 0) {
+        lines.push("  no workloads");
+    }
+    lines.push("", "Problems", ...(plan.problems.length === 0 ? ["  none"] : plan.problems.map((p) => `  - ${p}`)));
+    const { deployment } = plan;
+    lines.push(
+        "",
+        "Deployment order (estimate from the recorded dependency graph)",
+        `  critical path ${formatDuration(deployment.seconds)}, lower bound ${formatDuration(deployment.lowerBoundSeconds)}` +
+            (deployment.seconds > deployment.lowerBoundSeconds ? ` (${formatDuration(deployment.seconds - deployment.lowerBoundSeconds)} from dependencies the cloud does not need)` : ""),
+        ...timeline(deployment.path).map((line) => `  ${line}`),
+    );
+    if (deployment.seconds > deployment.lowerBoundSeconds) {
+        lines.push("  lower bound path:", ...timeline(deployment.lowerBoundPath).map((line) => `  ${line}`));
+    }
+    return `${lines.join("\n")}\n`;
+}
+
+function trustText(entry: TrustEntry): string[] {
+    const lines = [`  ${entry.workload}: ${entry.principal.kind} ${entry.principal.name}`];
+    for (const federation of entry.federations) {
+        lines.push(
+            `    FIC ${federation.name}: issuer ${issuerLabel(federation)}`,
+            `      subject ${federation.subject}, audience ${federation.audiences.join(", ")}`,
+            `      -> ${target(federation)}`,
+        );
+    }
+    if (entry.federations.length === 0) {
+        lines.push("    no federated credentials");
+    }
+    for (const grant of entry.grants) {
+        lines.push(`    role ${grant.role} on ${grant.scope} (${grant.key}, principalType ${grant.principalType})`);
+    }
+    return lines;
+}
+
+function mermaidId(...parts: string[]): string {
+    return parts.join("_").replace(/[^A-Za-z0-9_]/g, "_");
+}
+
+function mermaidLabel(text: string): string {
+    return `"${text.replace(/"/g, "#quot;")}"`;
+}
+
+/** The last `<type>/<name>` of an ARM ID, enough to tell scopes apart in a diagram. */
+function scopeLabel(scope: string): string {
+    const parts = scope.split("/").filter((p) => p !== "");
+    return parts.length >= 2 ? `${parts[parts.length - 2]}/${parts[parts.length - 1]}` : scope;
+}
+
+export function renderMermaid(plan: Plan): string {
+    const lines = ["flowchart LR"];
+    for (const cluster of plan.summary.clusters) {
+        lines.push(`  subgraph ${mermaidId("cluster", cluster.key)}[${mermaidLabel(`cluster ${cluster.key} (${cluster.name})`)}]`);
+        const accounts = new Set<string>();
+        for (const federation of plan.trust.flatMap((e) => e.federations).filter((f) => f.cluster === cluster.key && f.serviceAccount)) {
+            const sa = federation.serviceAccount as NonNullable<Federation["serviceAccount"]>;
+            accounts.add(`    ${mermaidId("sa", cluster.key, sa.namespace, sa.name)}[${mermaidLabel(`ServiceAccount ${sa.namespace}/${sa.name}`)}]`);
+        }
+        lines.push(...accounts, "  end");
+    }
+    const scopes = new Map<string, string>();
+    for (const entry of plan.trust) {
+        const principal = mermaidId("principal", entry.workload);
+        lines.push(`  ${principal}[${mermaidLabel(`${entry.principal.kind} ${entry.principal.name}`)}]`);
+        for (const federation of entry.federations) {
+            const fic = mermaidId("fic", entry.workload, federation.name);
+            lines.push(`  ${principal} --> ${fic}([${mermaidLabel(`FIC ${federation.name}`)}])`);
+            if (federation.serviceAccount !== undefined && federation.cluster !== undefined) {
+                const sa = federation.serviceAccount;
+                lines.push(`  ${fic} -. trusts .-> ${mermaidId("sa", federation.cluster, sa.namespace, sa.name)}`);
+            }
+        }
+        for (const grant of entry.grants) {
+            const id = scopes.get(grant.scope) ?? mermaidId("scope", String(scopes.size + 1));
+            if (!scopes.has(grant.scope)) {
+                scopes.set(grant.scope, id);
+                lines.push(`  ${id}[(${mermaidLabel(scopeLabel(grant.scope))})]`);
+            }
+            lines.push(`  ${principal} -- ${mermaidLabel(grant.role)} --> ${id}`);
+        }
+    }
+    return lines.join("\n");
+}
+
+function cell(text: string): string {
+    return text.replace(/\|/g, "\\|");
+}
+
+export function renderMarkdown(plan: Plan): string {
+    const lines = [
+        `# Plan for stack \`${plan.stack}\``,
+        "",
+        `${HEADER} Regenerate with \`npm run plan -- --stack ${plan.stack} --format markdown --out docs/plans/${plan.stack}.md\`.`,
+        "",
+        "## Summary",
+        "",
+        `${plan.summary.total} resources: ${typeCounts(plan)}.`,
+        "",
+        "| cluster | Azure name | tier | Kubernetes | system pool | other pools | API server | protected |",
+        "|---|---|---|---|---|---|---|---|",
+        ...plan.summary.clusters.map(
+            (c) =>
+                `| ${c.key} | ${c.name} | ${c.tier} | ${c.kubernetesVersion} (${c.upgradeChannel}) | ${cell(c.systemPool)} | ${cell(c.nodePools.join("; ") || "none")} | ${cell(c.apiServer)} | ${c.protect ? "yes" : "no"} |`,
+        ),
+        "",
+        "## Trust map",
+        "",
+        "```mermaid",
+        renderMermaid(plan),
+        "```",
+        "",
+        "| workload | principal | FIC | issuer | subject | trusts | roles |",
+        "|---|---|---|---|---|---|---|",
+    ];
+    for (const entry of plan.trust) {
+        const roles = entry.grants.map((g) => `${g.role} on \`${g.scope}\``).join("<br>") || "none";
+        const rows = entry.federations.length > 0 ? entry.federations : [undefined];
+        rows.forEach((federation, index) => {
+            lines.push(
+                `| ${index === 0 ? entry.workload : ""} | ${index === 0 ? `${entry.principal.kind} ${entry.principal.name}` : ""} | ${federation?.name ?? "none"} | ${cell(federation ? issuerLabel(federation) : "")} | ${federation ? `\`${federation.subject}\`` : ""} | ${federation ? cell(target(federation)) : ""} | ${index === 0 ? cell(roles) : ""} |`,
+            );
+        });
+    }
+    lines.push("", "## Problems", "", ...(plan.problems.length === 0 ? ["None."] : plan.problems.map((p) => `- ${p}`)));
+    const { deployment } = plan;
+    lines.push(
+        "",
+        "## Deployment order",
+        "",
+        `Critical path **${formatDuration(deployment.seconds)}**, lower bound ${formatDuration(deployment.lowerBoundSeconds)}, from the recorded dependency graph and the create times in \`plan/durations.ts\`.`,
+        "",
+        "| starts at | takes | resource |",
+        "|---|---|---|",
+        ...deployment.path.map((step) => `| ${formatDuration(step.startSeconds)} | ${formatDuration(step.seconds)} | ${shortType(step.type)} \`${step.name}\` |`),
+        "",
+    );
+    return lines.join("\n");
+}
+
+export function renderJson(plan: Plan): string {
+    return `${JSON.stringify({ ...plan, createSeconds: { ...CREATE_SECONDS, default: DEFAULT_CREATE_SECONDS } }, null, 2)}\n`;
+}
+
+export function render(plan: Plan, format: PlanFormat): string {
+    switch (format) {
+        case "markdown":
+            return renderMarkdown(plan);
+        case "json":
+            return renderJson(plan);
+        default:
+            return renderText(plan);
+    }
+}

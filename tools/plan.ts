@@ -1,0 +1,76 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { buildPlan } from "../plan/model";
+import { render, type PlanFormat } from "../plan/render";
+import { loadStackFile, runStack, stackFilePath } from "../testing/mock-runner";
+
+const USAGE = `Usage: npm run plan -- (--stack NAME | --config FILE) [--format text|markdown|json] [--out FILE]
+
+Runs the program offline under Pulumi mocks with a stack's config and prints what \`pulumi up\`
+would build: a summary, the trust map (principal -> federated credential -> ServiceAccount ->
+roles), problems found, and a deployment order estimate. Needs no Azure subscription.
+
+  --stack NAME     use Pulumi.NAME.yaml (and NAME as the stack name)
+  --config FILE    use this stack config file instead; the stack name is --stack, or NAME
+                   when the file is called Pulumi.NAME.yaml
+  --format FORMAT  text (default), markdown (with a Mermaid diagram), or json
+  --out FILE       write to FILE instead of standard output
+  --help           show this text
+
+Exit codes: 0 plan printed, 1 the config or program failed (the problems are printed), 2 usage.`;
+
+function fail(message: string, code: number): never {
+    process.stderr.write(`${message}\n`);
+    process.exit(code);
+}
+
+async function main(): Promise<void> {
+    let values: { stack?: string; config?: string; format?: string; out?: string; help?: boolean };
+    try {
+        ({ values } = parseArgs({
+            options: {
+                stack: { type: "string" },
+                config: { type: "string" },
+                format: { type: "string", default: "text" },
+                out: { type: "string" },
+                help: { type: "boolean" },
+            },
+        }));
+    } catch (error) {
+        fail(`${(error as Error).message}\n\n${USAGE}`, 2);
+    }
+    if (values.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return;
+    }
+    const format = values.format as PlanFormat;
+    if (!["text", "markdown", "json"].includes(format)) {
+        fail(`Unknown --format "${values.format}". Allowed values are: text, markdown, json.\n\n${USAGE}`, 2);
+    }
+    const file = values.config ?? (values.stack === undefined ? undefined : stackFilePath(values.stack));
+    if (file === undefined) {
+        fail(`Give --stack NAME or --config FILE.\n\n${USAGE}`, 2);
+    }
+    if (!fs.existsSync(file)) {
+        fail(`No stack config file ${file}.`, 2);
+    }
+    const stack = values.stack ?? /^Pulumi\.(.+)\.yaml$/.exec(path.basename(file))?.[1] ?? "plan";
+
+    let run;
+    try {
+        run = await runStack({ stack, config: loadStackFile(file) });
+    } catch (error) {
+        fail(error instanceof Error ? error.message : String(error), 1);
+    }
+    const output = render(buildPlan(stack, run), format);
+    if (values.out === undefined) {
+        process.stdout.write(output);
+    } else {
+        fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
+        fs.writeFileSync(values.out, output);
+        process.stderr.write(`Wrote ${values.out}\n`);
+    }
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? (error.stack ?? error.message) : String(error), 1));

@@ -19,6 +19,9 @@ export const USE_LABEL = "azure.workload.identity/use";
 /** The only audience Entra ID accepts for a federated token exchange. */
 export const ENTRA_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 
+/** GitHub Actions' OIDC issuer: no trailing slash, unlike an AKS issuer. */
+export const GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com";
+
 /** Bounds of the projected token lifetime the webhook accepts. */
 export const MIN_TOKEN_EXPIRATION_SECONDS = 3600;
 export const MAX_TOKEN_EXPIRATION_SECONDS = 86400;

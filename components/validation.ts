@@ -1,7 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { NodePoolArgs, WorkloadIdentityClusterArgs } from "./cluster";
 import type { WorkloadIdentityArgs } from "./workload-identity";
+import { federatedCredentialName } from "./names";
 import {
+    ENTRA_TOKEN_EXCHANGE_AUDIENCE,
+    GITHUB_ACTIONS_ISSUER,
     MAX_FEDERATED_CREDENTIALS,
     MAX_TOKEN_EXPIRATION_SECONDS,
     MIN_TOKEN_EXPIRATION_SECONDS,
@@ -221,7 +224,12 @@ export function validateWorkloadIdentityArgs(name: string, args: WorkloadIdentit
     if (location !== undefined) {
         problems.push(...prefixed("location", locationProblem(location)));
     }
-    problems.push(...prefixed("namespace", namespaceProblem(args.namespace)));
+    const bindings = Object.entries(args.clusters ?? {});
+    if (args.namespace !== undefined) {
+        problems.push(...prefixed("namespace", namespaceProblem(args.namespace)));
+    } else if (bindings.length > 0) {
+        problems.push("namespace: required when the workload runs on a cluster (the ServiceAccount lives in it).");
+    }
     problems.push(...prefixed("serviceAccount", serviceAccountNameProblem(args.serviceAccount ?? name)));
     if (args.tokenExpirationSeconds !== undefined) {
         problems.push(...prefixed("tokenExpirationSeconds", tokenExpirationProblem(args.tokenExpirationSeconds)));
@@ -229,8 +237,17 @@ export function validateWorkloadIdentityArgs(name: string, args: WorkloadIdentit
     if (args.principal !== undefined && args.principal !== "managedIdentity" && args.principal !== "application") {
         problems.push(`principal: invalid principal "${String(args.principal)}". Allowed values are: managedIdentity, application.`);
     }
-    const bindings = Object.entries(args.clusters ?? {});
-    problems.push(...prefixed("clusters", federatedCredentialCountProblem(bindings.length)));
+    const federations = Object.entries(args.federations ?? {});
+    problems.push(...prefixed("federations", federatedCredentialCountProblem(bindings.length + federations.length)));
+    for (const [key, federation] of federations) {
+        const issuer = known(federation.issuer);
+        const audiences = knownArray(federation.audiences);
+        problems.push(...prefixed(`federations.${key}.issuer`, issuer === undefined ? undefined : federationIssuerProblem(issuer)));
+        problems.push(
+            ...prefixed(`federations.${key}.audiences`, audiences === undefined ? undefined : audiencesProblem(audiences, federation.allowCustomAudience ?? false)),
+        );
+        problems.push(...prefixed(`federations.${key}`, ficNameClash(key, bindings.map(([clusterKey]) => clusterKey))));
+    }
     bindings.forEach(([key, binding], index) => {
         const first = bindings.findIndex(([, other]) => other.oidcIssuerUrl === binding.oidcIssuerUrl);
         if (first < index) {
@@ -277,4 +294,40 @@ export function identityNameProblem(name: string): string | undefined {
     return IDENTITY_NAME.test(name)
         ? undefined
         : `invalid identity name "${name}". Allowed values are 3 to 128 letters, digits, "-" and "_", starting with a letter or digit.`;
+}
+
+/** An issuer a federation may trust: https, at most 600 characters, GitHub's without its slash. */
+export function federationIssuerProblem(issuer: string): string | undefined {
+    let url: URL | undefined;
+    try {
+        url = new URL(issuer);
+    } catch {
+        url = undefined;
+    }
+    if (url === undefined || url.protocol !== "https:" || issuer.length > 600) {
+        return `invalid issuer "${issuer}". Allowed values are https URLs of at most 600 characters, exactly as the issuer writes them into its tokens' iss claim.`;
+    }
+    if (issuer === `${GITHUB_ACTIONS_ISSUER}/`) {
+        return `GitHub's issuer has no trailing slash: use "${GITHUB_ACTIONS_ISSUER}" (Entra ID compares the iss claim exactly).`;
+    }
+    return undefined;
+}
+
+/** `["api://AzureADTokenExchange"]` unless a custom audience is explicitly allowed. */
+export function audiencesProblem(audiences: readonly string[], allowCustomAudience: boolean): string | undefined {
+    if (audiences.length !== 1) {
+        return `${audiences.length} audiences; a federated credential takes exactly one.`;
+    }
+    if (audiences[0] !== ENTRA_TOKEN_EXCHANGE_AUDIENCE && !allowCustomAudience) {
+        return `audience "${audiences[0]}" is not Entra ID's "${ENTRA_TOKEN_EXCHANGE_AUDIENCE}". Remove audiences, or set allowCustomAudience: true for a cloud that uses another one.`;
+    }
+    return undefined;
+}
+
+/** A federation key and a cluster key would both name the FIC `fic-<key>`. */
+export function ficNameClash(federationKey: string, clusterKeys: readonly string[]): string | undefined {
+    const clash = clusterKeys.find((clusterKey) => federatedCredentialName(clusterKey) === federatedCredentialName(federationKey));
+    return clash === undefined
+        ? undefined
+        : `federation key "${federationKey}" and cluster "${clash}" would both name the federated credential ${federatedCredentialName(clash)}; rename the federation.`;
 }

@@ -32,6 +32,18 @@ export interface RoleAssignmentArgs {
     description?: pulumi.Input<string>;
 }
 
+/** A federated credential for an issuer outside the stack's clusters. */
+export interface FederationArgs {
+    /** The issuer URL exactly as it appears in the tokens' `iss` claim (GitHub's has no trailing slash). */
+    issuer: pulumi.Input<string>;
+    /** The subject exactly as in the tokens' `sub` claim, e.g. `repo:<owner>/<repo>:environment:prod`. */
+    subject: pulumi.Input<string>;
+    /** @default ["api://AzureADTokenExchange"] */
+    audiences?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Accept an audience other than Entra ID's public-cloud one (sovereign clouds). @default false */
+    allowCustomAudience?: boolean;
+}
+
 export interface WorkloadIdentityArgs {
     /** Resource group of the managed identity (unused for `principal: application`). */
     resourceGroupName: pulumi.Input<string>;
@@ -44,8 +56,8 @@ export interface WorkloadIdentityArgs {
      * service principal. Neither ever gets a password or certificate. @default "managedIdentity"
      */
     principal?: PrincipalKind;
-    /** Kubernetes namespace of the ServiceAccount. */
-    namespace: string;
+    /** Kubernetes namespace of the ServiceAccount; required when `clusters` is not empty. @default none (no Kubernetes) */
+    namespace?: string;
     /** ServiceAccount name, set explicitly (autonaming would break the FIC subject). @default the component name */
     serviceAccount?: string;
     /**
@@ -60,6 +72,12 @@ export interface WorkloadIdentityArgs {
      * ServiceAccount each. Get a binding from `WorkloadIdentityCluster.bindWorkload`. @default none
      */
     clusters?: Record<string, WorkloadClusterBinding>;
+    /**
+     * Further issuers the principal trusts, keyed by a stable key: a GitHub workflow, another
+     * cluster, any OIDC issuer. Each becomes a federated credential `fic-<key>` in the same chain
+     * as the clusters'. @default none
+     */
+    federations?: Record<string, FederationArgs>;
     /** Azure role assignments of the principal, keyed by a stable key. @default none */
     roleAssignments?: Record<string, RoleAssignmentArgs>;
     /** Tags on the managed identity. @default none */
@@ -158,15 +176,15 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
     public readonly tenantId: pulumi.Output<string>;
     /** ARM ID of the managed identity, or `/applications/<object-id>` of the app registration. */
     public readonly resourceId: pulumi.Output<string>;
-    /** Kubernetes namespace of the ServiceAccount. */
-    public readonly namespace: string;
+    /** Kubernetes namespace of the ServiceAccount (undefined for an identity without clusters). */
+    public readonly namespace: string | undefined;
     /** Name of the ServiceAccount in every cluster. */
     public readonly serviceAccount: string;
-    /** The FIC subject: `system:serviceaccount:<namespace>:<serviceAccount>`. */
-    public readonly subject: string;
+    /** The FIC subject of the clusters: `system:serviceaccount:<namespace>:<serviceAccount>`. */
+    public readonly subject: string | undefined;
     /** Labels the workload's pods must carry for the webhook to inject the token. */
     public readonly podLabels: Readonly<Record<string, string>>;
-    /** Federated credentials keyed by cluster key, written one after another. */
+    /** Federated credentials keyed by cluster key and federation key, written one after another. */
     public readonly federatedCredentials: Readonly<Record<string, pulumi.CustomResource>>;
     /** ServiceAccounts (or patches of existing ones) keyed by cluster key. */
     public readonly serviceAccounts: Readonly<Record<string, pulumi.CustomResource>>;
@@ -183,11 +201,30 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
 
         this.namespace = args.namespace;
         this.serviceAccount = args.serviceAccount ?? name;
-        this.subject = serviceAccountSubject(this.namespace, this.serviceAccount);
+        this.subject = this.namespace === undefined ? undefined : serviceAccountSubject(this.namespace, this.serviceAccount);
         this.podLabels = WORKLOAD_IDENTITY_POD_LABELS;
         const clusters = Object.entries(args.clusters ?? {}).sort(([a], [b]) => a.localeCompare(b));
         const identityName = args.identityName ?? name;
 
+        // One credential per cluster, then one per extra federation, in a stable order.
+        const credentials = [
+            ...clusters.map(([key, binding]) => ({
+                key,
+                issuer: binding.oidcIssuerUrl,
+                subject: this.subject as string,
+                audiences: [ENTRA_TOKEN_EXCHANGE_AUDIENCE] as pulumi.Input<pulumi.Input<string>[]>,
+                description: `Cluster ${key}: ${this.subject as string}`,
+            })),
+            ...Object.entries(args.federations ?? {})
+                .sort(([a], [b]) => a.localeCompare(b))
+                .map(([key, federation]) => ({
+                    key,
+                    issuer: federation.issuer,
+                    subject: federation.subject,
+                    audiences: federation.audiences ?? [ENTRA_TOKEN_EXCHANGE_AUDIENCE],
+                    description: `Federation ${key}`,
+                })),
+        ];
         // Azure rejects concurrent FIC writes under one identity (409
         // ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity): chain them.
         const federatedCredentials: Record<string, pulumi.CustomResource> = {};
@@ -199,20 +236,20 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                 { parent: this },
             );
             const servicePrincipal = new azuread.ServicePrincipal(`${name}-sp`, { clientId: application.clientId }, { parent: this });
-            for (const [key, binding] of clusters) {
+            for (const credential of credentials) {
                 previous = new azuread.ApplicationFederatedIdentityCredential(
-                    `${name}-fic-${key}`,
+                    `${name}-fic-${credential.key}`,
                     {
                         applicationId: application.id,
-                        displayName: federatedCredentialName(key),
-                        description: `Cluster ${key}: ${this.subject}`,
-                        issuer: binding.oidcIssuerUrl,
-                        subject: this.subject,
-                        audiences: [ENTRA_TOKEN_EXCHANGE_AUDIENCE],
+                        displayName: federatedCredentialName(credential.key),
+                        description: credential.description,
+                        issuer: credential.issuer,
+                        subject: credential.subject,
+                        audiences: credential.audiences,
                     },
                     { parent: this, deleteBeforeReplace: true, dependsOn: previous ? [previous] : [] },
                 );
-                federatedCredentials[key] = previous;
+                federatedCredentials[credential.key] = previous;
             }
             this.clientId = application.clientId;
             this.principalId = servicePrincipal.objectId;
@@ -224,20 +261,20 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                 { resourceGroupName: args.resourceGroupName, location: args.location, resourceName: identityName, tags: args.tags },
                 { parent: this },
             );
-            for (const [key, binding] of clusters) {
+            for (const credential of credentials) {
                 previous = new managedidentity.FederatedIdentityCredential(
-                    `${name}-fic-${key}`,
+                    `${name}-fic-${credential.key}`,
                     {
                         resourceGroupName: args.resourceGroupName,
                         resourceName: identity.name,
-                        federatedIdentityCredentialResourceName: federatedCredentialName(key),
-                        issuer: binding.oidcIssuerUrl,
-                        subject: this.subject,
-                        audiences: [ENTRA_TOKEN_EXCHANGE_AUDIENCE],
+                        federatedIdentityCredentialResourceName: federatedCredentialName(credential.key),
+                        issuer: credential.issuer,
+                        subject: credential.subject,
+                        audiences: credential.audiences,
                     },
                     { parent: this, deleteBeforeReplace: true, dependsOn: previous ? [previous] : [] },
                 );
-                federatedCredentials[key] = previous;
+                federatedCredentials[credential.key] = previous;
             }
             this.clientId = identity.clientId;
             this.principalId = identity.principalId;
@@ -256,7 +293,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         const serviceAccounts: Record<string, pulumi.CustomResource> = {};
         for (const [key, binding] of clusters) {
             // metadata.name is explicit: an autonamed ServiceAccount would not match the FIC subject.
-            const metadata = { name: this.serviceAccount, namespace: this.namespace, annotations };
+            const metadata = { name: this.serviceAccount, namespace: this.namespace as string, annotations };
             const options = { parent: this, provider: binding.kubernetesProvider, dependsOn: binding.dependsOn };
             serviceAccounts[key] =
                 args.createServiceAccount === false

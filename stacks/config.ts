@@ -12,6 +12,9 @@ import {
     cidrProblem,
     closestMatch,
     clusterNameProblem,
+    audiencesProblem,
+    federationIssuerProblem,
+    ficNameClash,
     guidProblem,
     identityNameProblem,
     resourceGroupNameProblem,
@@ -89,9 +92,16 @@ const roleAssignmentSchema = z.strictObject({
     description: z.string().optional(),
 });
 
+const federationSchema = z.strictObject({
+    issuer: z.string().superRefine(rule(federationIssuerProblem)),
+    subject: z.string().min(1).max(600),
+    audiences: z.array(z.string()).optional(),
+    allowCustomAudience: z.boolean().default(false),
+});
+
 const workloadSchema = z.strictObject({
     name: z.string().superRefine(rule(identityNameProblem)).optional(),
-    namespace: z.string().superRefine(rule(namespaceProblem)),
+    namespace: z.string().superRefine(rule(namespaceProblem)).optional(),
     serviceAccount: z.string().superRefine(rule(serviceAccountNameProblem)).optional(),
     createNamespace: z.boolean().default(false),
     createServiceAccount: z.boolean().default(true),
@@ -99,6 +109,7 @@ const workloadSchema = z.strictObject({
     clusters: z.array(key).optional(),
     tokenExpirationSeconds: z.number().superRefine(rule(tokenExpirationProblem)).optional(),
     roleAssignments: z.record(key, roleAssignmentSchema).default({}),
+    federations: z.record(key, federationSchema).default({}),
 });
 
 const stackSchema = z.strictObject({
@@ -420,8 +431,31 @@ function semanticProblems(stack: LenientStack): ConfigProblem[] {
                 add(`${path}.clusters`, `unknown cluster "${target}".${suggestion ? ` Did you mean "${suggestion}"?` : ""} Allowed values are: ${clusterKeys.join(", ")}.`);
             }
         }
-        if (targets.length > MAX_FEDERATED_CREDENTIALS) {
-            add(`${path}.clusters`, `${targets.length} clusters means ${targets.length} federated credentials; Entra ID allows at most ${MAX_FEDERATED_CREDENTIALS} per identity.`);
+        const federations = Object.entries(workload.federations ?? {});
+        const credentials = new Set(targets).size + federations.length;
+        if (credentials > MAX_FEDERATED_CREDENTIALS) {
+            add(
+                `${path}`,
+                `${credentials} federated credentials (${new Set(targets).size} clusters, ${federations.length} federations); Entra ID allows at most ${MAX_FEDERATED_CREDENTIALS} per identity.`,
+            );
+        }
+        if (workload.namespace === undefined && !workload.invalid.has("namespace") && targets.length > 0) {
+            add(`${path}.namespace`, "required string is missing: the workload runs on a cluster, and its ServiceAccount lives in a namespace. Use clusters: [] for an identity that only has federations.");
+        }
+        const pairs = new Map<string, string>();
+        for (const [federationKey, federation] of federations) {
+            add(`${path}.federations.${federationKey}`, ficNameClash(federationKey, [...new Set(targets)]));
+            add(
+                `${path}.federations.${federationKey}.audiences`,
+                federation.audiences === undefined ? undefined : audiencesProblem(federation.audiences, federation.allowCustomAudience),
+            );
+            const pair = `${federation.issuer}\n${federation.subject}`;
+            const first = pairs.get(pair);
+            add(
+                `${path}.federations.${federationKey}`,
+                first === undefined ? undefined : `the same issuer and subject as federations.${first}; one identity may trust one (issuer, subject) pair only once.`,
+            );
+            pairs.set(pair, federationKey);
         }
         const identityName = workload.name ?? cafName(workload.principal === "application" ? "app" : "id", workloadKey, stack.environment);
         const clash = identityNames.get(identityName.toLowerCase());

@@ -61,8 +61,9 @@ export function buildPlatform(stack: StackConfig): Platform {
     const workloads: Record<string, WorkloadIdentity> = {};
     for (const workload of Object.values(stack.workloads)) {
         const bindings: Record<string, WorkloadClusterBinding> = {};
-        for (const clusterKey of workload.clusters) {
-            bindings[clusterKey] = clusters[clusterKey].bindWorkload(workload.namespace, workload.createNamespace);
+        // The config guarantees a namespace whenever the workload runs on a cluster.
+        for (const clusterKey of workload.namespace === undefined ? [] : workload.clusters) {
+            bindings[clusterKey] = clusters[clusterKey].bindWorkload(workload.namespace as string, workload.createNamespace);
         }
         workloads[workload.key] = new WorkloadIdentity(workload.key, {
             resourceGroupName,
@@ -75,6 +76,7 @@ export function buildPlatform(stack: StackConfig): Platform {
             tokenExpirationSeconds: workload.tokenExpirationSeconds,
             clusters: bindings,
             roleAssignments: workload.roleAssignments,
+            federations: workload.federations,
             tags: stack.tags,
         });
     }
@@ -99,7 +101,7 @@ export function stackOutputs(platform: Platform) {
                     principalId: workload.principalId,
                     tenantId: workload.tenantId,
                     namespace: workload.namespace,
-                    serviceAccount: workload.serviceAccount,
+                    serviceAccount: workload.namespace === undefined ? undefined : workload.serviceAccount,
                     podLabels: workload.podLabels,
                 },
             ]),

@@ -522,3 +522,58 @@ describe("an invalid config", () => {
         assert.deepEqual(lastRun()?.resources.map((r) => r.type), [T.stack]);
     });
 });
+
+describe("federations with issuers outside the stack", () => {
+    it("adds each federation to the identity's FIC chain, and needs no cluster", async () => {
+        const run = await runStack({
+            stack: "fed",
+            config: flattenConfig({
+                "azure-native:location": "westeurope",
+                "aks-workload-identity:clusters": {
+                    main: { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 }, private: true, adminGroupObjectIds: ["66666666-6666-6666-6666-666666666666"] },
+                },
+                "aks-workload-identity:workloads": {
+                    api: {
+                        namespace: "api",
+                        federations: {
+                            deploy: { issuer: "https://token.actions.githubusercontent.com", subject: "repo:example/api:environment:fed" },
+                            "gov-cloud": {
+                                issuer: "https://issuer.example.com/",
+                                subject: "svc",
+                                audiences: ["api://AzureADTokenExchangeUSGov"],
+                                allowCustomAudience: true,
+                            },
+                        },
+                    },
+                    pipeline: {
+                        clusters: [],
+                        federations: { pr: { issuer: "https://token.actions.githubusercontent.com", subject: "repo:example/api:pull_request" } },
+                    },
+                },
+            }),
+        });
+        const fics = ofType(run.resources, T.fic).filter((f) => f.parent === named(run.resources, T.workloadComponent, "api").urn);
+        assert.deepEqual(fics.map((f) => f.name), ["api-fic-main", "api-fic-deploy", "api-fic-gov-cloud"]);
+        assert.deepEqual(named(run.resources, T.fic, "api-fic-deploy").inputs, {
+            resourceGroupName: "rg-workload-identity-fed",
+            resourceName: "id-api-fed",
+            federatedIdentityCredentialResourceName: "fic-deploy",
+            issuer: "https://token.actions.githubusercontent.com",
+            subject: "repo:example/api:environment:fed",
+            audiences: ["api://AzureADTokenExchange"],
+        });
+        assert.deepEqual(named(run.resources, T.fic, "api-fic-gov-cloud").inputs.audiences, ["api://AzureADTokenExchangeUSGov"]);
+        assert.ok(fics[1].dependencies.includes(fics[0].urn));
+        assert.ok(fics[2].dependencies.includes(fics[1].urn));
+        assertTrustChain(run);
+
+        const pipeline = named(run.resources, T.workloadComponent, "pipeline");
+        assert.deepEqual(
+            childrenOf(run.resources, pipeline).map((r) => `${r.type}::${r.name}`),
+            [`${T.identity}::pipeline-id`, `${T.fic}::pipeline-fic-pr`],
+        );
+        const outputs = run.outputs as { workloads: Record<string, Record<string, unknown>> };
+        assert.equal(outputs.workloads.pipeline.namespace, undefined);
+        assert.equal(outputs.workloads.pipeline.serviceAccount, undefined);
+    });
+});

@@ -30,6 +30,11 @@ export interface RoleAssignmentArgs {
     allowBroadScope?: boolean;
     /** Description on the role assignment. @default names the workload and the assignment key */
     description?: pulumi.Input<string>;
+    /**
+     * An ABAC condition that narrows the assignment (`condition`, version 2.0), e.g. which roles a
+     * Role Based Access Control Administrator may assign. @default none
+     */
+    condition?: pulumi.Input<string>;
 }
 
 /** A federated credential for an issuer outside the stack's clusters. */
@@ -135,6 +140,7 @@ export class WorkloadIdentityGrants {
                     .all([scope, this.principalId, roleDefinitionId])
                     .apply(([s, p, r]) => roleAssignmentName(s, p, r)),
                 description: args.description ?? `${role.name ?? role.guid} for workload ${this.ownerName} (${key}).`,
+                ...(args.condition === undefined ? {} : { condition: args.condition, conditionVersion: "2.0" }),
             },
             { parent: this.owner },
         );

@@ -1,18 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
-import * as corev1 from "@pulumi/kubernetes/core/v1";
-import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
-import { toKubeloginKubeconfig, type KubeloginMode } from "./kubeconfig";
-import { dnsPrefix, roleAssignmentName } from "./names";
-import { BUILT_IN_ROLES, roleDefinitionIdAt } from "./roles";
+import { ClusterAccess, KubernetesClusterComponent, type ClusterAdminArgs } from "./cluster-access";
+import type { KubeloginMode } from "./kubeconfig";
+import { dnsPrefix } from "./names";
 import { validateClusterArgs } from "./validation";
 
 export type UpgradeChannel = "rapid" | "stable" | "patch" | "node-image" | "none";
 export type NodeOsUpgradeChannel = "None" | "Unmanaged" | "NodeImage" | "SecurityPatch";
 export type ClusterSkuTier = "Free" | "Standard" | "Premium";
 export type NetworkPolicy = "cilium" | "calico" | "azure";
-export type AdminPrincipalType = "User" | "Group" | "ServicePrincipal";
 
 /** An autoscaled node pool. */
 export interface NodePoolArgs {
@@ -30,14 +26,6 @@ export interface NodePoolArgs {
     nodeLabels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Kubernetes node taints (`key=value:Effect`). @default none */
     nodeTaints?: pulumi.Input<pulumi.Input<string>[]>;
-}
-
-/** An extra principal granted "Azure Kubernetes Service RBAC Cluster Admin" on the cluster. */
-export interface ClusterAdminArgs {
-    /** Entra ID object ID of the user, group or service principal. */
-    objectId: pulumi.Input<string>;
-    /** The principal's type; Azure rejects an assignment whose type does not match the principal. */
-    principalType: AdminPrincipalType;
 }
 
 export interface WorkloadIdentityClusterArgs {
@@ -90,16 +78,6 @@ export interface WorkloadIdentityClusterArgs {
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
-/** What a WorkloadIdentity needs to federate with a cluster and annotate a ServiceAccount in it. */
-export interface WorkloadClusterBinding {
-    /** The cluster's OIDC issuer URL, the issuer of the federated credential. */
-    oidcIssuerUrl: pulumi.Input<string>;
-    /** The Kubernetes provider the ServiceAccount is created with. */
-    kubernetesProvider: KubernetesProvider;
-    /** Resources the ServiceAccount waits for: the admin grants and, when created, the namespace. */
-    dependsOn: pulumi.Resource[];
-}
-
 const SYSTEM_POOL_NAME = "system";
 
 /**
@@ -110,36 +88,27 @@ const SYSTEM_POOL_NAME = "system";
 export function channelMovesKubernetesVersion(channel: UpgradeChannel): boolean {
     return channel === "rapid" || channel === "stable" || channel === "patch";
 }
-const CLUSTER_ADMIN_ROLE = { name: "Azure Kubernetes Service RBAC Cluster Admin", guid: BUILT_IN_ROLES["Azure Kubernetes Service RBAC Cluster Admin"] } as const;
 
 /**
  * An AKS cluster with the OIDC issuer and workload identity enabled, managed Entra ID with Azure
  * RBAC, local accounts off, and a Kubernetes provider that logs in through kubelogin.
  */
-export class WorkloadIdentityCluster extends pulumi.ComponentResource {
+export class WorkloadIdentityCluster extends KubernetesClusterComponent {
     /** Azure name of the managed cluster. */
     public readonly name: pulumi.Output<string>;
     /** ARM resource ID of the managed cluster. */
     public readonly resourceId: pulumi.Output<string>;
     /** The cluster's OIDC issuer URL, exactly as AKS publishes it (with its trailing `/`). */
     public readonly oidcIssuerUrl: pulumi.Output<string>;
-    /** User kubeconfig with the kubelogin exec plugin (secret). */
-    public readonly kubeconfig: pulumi.Output<string>;
-    /** Kubernetes provider for this cluster; it waits for the admin grants. */
-    public readonly provider: KubernetesProvider;
-    /** The role assignments of `clusterAdmins`, keyed as configured. */
-    public readonly adminGrants: Readonly<Record<string, authorization.RoleAssignment>>;
     /** The user node pools, keyed as configured. */
     public readonly nodePools: Readonly<Record<string, containerservice.AgentPool>>;
     /** The managed cluster resource. */
     public readonly cluster: containerservice.ManagedCluster;
 
-    private readonly namespaces = new Map<string, corev1.Namespace>();
-    private readonly componentName: string;
+    protected readonly access: ClusterAccess;
 
     constructor(name: string, args: WorkloadIdentityClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-workload-identity:index:WorkloadIdentityCluster", name, {}, opts);
-        this.componentName = name;
 
         const problems = validateClusterArgs(args);
         if (problems.length > 0) {
@@ -246,26 +215,6 @@ export class WorkloadIdentityCluster extends pulumi.ComponentResource {
         }
         this.nodePools = nodePools;
 
-        const adminGrants: Record<string, authorization.RoleAssignment> = {};
-        for (const [key, admin] of Object.entries(args.clusterAdmins ?? {})) {
-            const roleDefinitionId = this.cluster.id.apply((id) => roleDefinitionIdAt(CLUSTER_ADMIN_ROLE, id));
-            adminGrants[key] = new authorization.RoleAssignment(
-                `${name}-admin-${key}`,
-                {
-                    scope: this.cluster.id,
-                    principalId: admin.objectId,
-                    principalType: admin.principalType,
-                    roleDefinitionId,
-                    roleAssignmentName: pulumi
-                        .all([this.cluster.id, admin.objectId, roleDefinitionId])
-                        .apply(([scope, principalId, roleId]) => roleAssignmentName(scope, principalId, roleId)),
-                    description: `Cluster admin "${key}" of ${name}, declared in clusterAdmins.`,
-                },
-                { parent: this },
-            );
-        }
-        this.adminGrants = adminGrants;
-
         this.name = this.cluster.name;
         this.resourceId = this.cluster.id;
         this.oidcIssuerUrl = this.cluster.oidcIssuerProfile.apply((profile) => {
@@ -276,26 +225,13 @@ export class WorkloadIdentityCluster extends pulumi.ComponentResource {
             return url;
         });
 
-        const kubeloginMode = args.kubeloginMode ?? "azurecli";
-        const credentials = containerservice.listManagedClusterUserCredentialsOutput(
-            { resourceGroupName: args.resourceGroupName, resourceName: this.cluster.name, format: "exec" },
-            { parent: this },
-        );
-        this.kubeconfig = pulumi.secret(
-            credentials.kubeconfigs.apply((kubeconfigs) => {
-                const first = kubeconfigs[0];
-                if (first === undefined) {
-                    throw new Error(`Azure returned no user kubeconfig for cluster ${name}.`);
-                }
-                return toKubeloginKubeconfig(Buffer.from(first.value, "base64").toString("utf8"), kubeloginMode);
-            }),
-        );
-
-        this.provider = new KubernetesProvider(
-            `${name}-k8s`,
-            { kubeconfig: this.kubeconfig },
-            { parent: this, dependsOn: Object.values(adminGrants) },
-        );
+        this.access = new ClusterAccess(this, name, {
+            resourceGroupName: args.resourceGroupName,
+            clusterName: this.cluster.name,
+            clusterId: this.cluster.id,
+            clusterAdmins: args.clusterAdmins,
+            kubeloginMode: args.kubeloginMode,
+        });
 
         this.registerOutputs({
             name: this.name,
@@ -304,31 +240,4 @@ export class WorkloadIdentityCluster extends pulumi.ComponentResource {
             kubeconfig: this.kubeconfig,
         });
     }
-
-    /**
-     * The Namespace `namespace` in this cluster, created once however many workloads share it.
-     * It waits for the admin grants, like every Kubernetes object this stack writes.
-     */
-    public namespace(namespace: string): corev1.Namespace {
-        let resource = this.namespaces.get(namespace);
-        if (resource === undefined) {
-            resource = new corev1.Namespace(
-                `${this.componentName}-ns-${namespace}`,
-                { metadata: { name: namespace } },
-                { parent: this, provider: this.provider, dependsOn: Object.values(this.adminGrants) },
-            );
-            this.namespaces.set(namespace, resource);
-        }
-        return resource;
-    }
-
-    /** The binding a WorkloadIdentity takes for this cluster; creates the namespace when asked. */
-    public bindWorkload(namespace: string, createNamespace: boolean): WorkloadClusterBinding {
-        const dependsOn: pulumi.Resource[] = [...Object.values(this.adminGrants)];
-        if (createNamespace) {
-            dependsOn.push(this.namespace(namespace));
-        }
-        return { oidcIssuerUrl: this.oidcIssuerUrl, kubernetesProvider: this.provider, dependsOn };
-    }
-
 }

@@ -1,4 +1,5 @@
 export * from "./cluster";
+export * from "./cluster-access";
 export * from "./constants";
 export * from "./kubeconfig";
 export * from "./names";

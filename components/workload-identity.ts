@@ -3,7 +3,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as azuread from "@pulumi/azuread";
 import * as corev1 from "@pulumi/kubernetes/core/v1";
-import type { WorkloadClusterBinding } from "./cluster";
+import type { WorkloadClusterBinding } from "./cluster-access";
 import {
     CLIENT_ID_ANNOTATION,
     ENTRA_TOKEN_EXCHANGE_AUDIENCE,

@@ -1,8 +1,13 @@
 import { loadStackConfig } from "./stacks/config";
-import { buildPlatform, stackOutputs, type StackOutputs } from "./stacks/platform";
+import { buildPlatform, checkAdoptedClusters, stackOutputs, type StackOutputs } from "./stacks/platform";
 
 /**
- * The program: config is read and validated first (a bad config creates nothing), then the
- * platform is built. Exported as a function so the Pulumi host and the mock runner both run it.
+ * The program: config is read and validated, existing clusters are checked, and only then is the
+ * platform built, so a bad config or an unready cluster creates nothing. Exported as a function so
+ * the Pulumi host and the mock runner both run it.
  */
-export = (): StackOutputs => stackOutputs(buildPlatform(loadStackConfig()));
+export = async (): Promise<StackOutputs> => {
+    const config = loadStackConfig();
+    await checkAdoptedClusters(config);
+    return stackOutputs(buildPlatform(config));
+};

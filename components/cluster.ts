@@ -3,7 +3,7 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import { ClusterAccess, KubernetesClusterComponent, type ClusterAdminArgs } from "./cluster-access";
 import type { KubeloginMode } from "./kubeconfig";
 import { dnsPrefix } from "./names";
-import { validateClusterArgs } from "./validation";
+import { KEY_VAULT_SECRETS_PROVIDER_ADDON, validateClusterArgs } from "./validation";
 
 export type UpgradeChannel = "rapid" | "stable" | "patch" | "node-image" | "none";
 export type NodeOsUpgradeChannel = "None" | "Unmanaged" | "NodeImage" | "SecurityPatch";
@@ -72,6 +72,11 @@ export interface WorkloadIdentityClusterArgs {
     networkPolicy?: NetworkPolicy;
     /** How the Kubernetes provider's kubeconfig logs in through kubelogin. @default "azurecli" */
     kubeloginMode?: KubeloginMode;
+    /**
+     * The Key Vault secrets provider add-on (Secrets Store CSI driver) with secret rotation
+     * every 2 minutes. @default false
+     */
+    keyVaultSecretsProvider?: boolean;
     /** Protect the cluster from deletion and replacement (`protect`). @default false */
     protect?: boolean;
     /** Tags on the cluster and its node pools. @default none */
@@ -139,6 +144,13 @@ export class WorkloadIdentityCluster extends KubernetesClusterComponent {
                     adminGroupObjectIDs: args.adminGroupObjectIds ?? [],
                 },
                 oidcIssuerProfile: { enabled: true },
+                ...(args.keyVaultSecretsProvider === true
+                    ? {
+                          addonProfiles: {
+                              [KEY_VAULT_SECRETS_PROVIDER_ADDON]: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } },
+                          },
+                      }
+                    : {}),
                 securityProfile: { workloadIdentity: { enabled: true } },
                 autoUpgradeProfile: {
                     upgradeChannel,

@@ -1,3 +1,4 @@
+export * from "./adopted-cluster";
 export * from "./cluster";
 export * from "./cluster-access";
 export * from "./constants";
@@ -8,3 +9,4 @@ export * from "./validation";
 export * from "./workload-identity";
 export * from "./suggest";
 export * from "./regions";
+export * from "./key-vault";

@@ -254,7 +254,11 @@ export function validateWorkloadIdentityArgs(name: string, args: WorkloadIdentit
             problems.push(`clusters.${key}: the same cluster as clusters.${bindings[first][0]}; one identity may trust one (issuer, subject) pair only once.`);
         }
     });
+    problems.push(...keyVaultArgsProblems(args, bindings.length > 0));
     for (const [key, assignment] of Object.entries(args.roleAssignments ?? {})) {
+        if (key === "keyvault-secrets" || key === "keyvault-certificates") {
+            problems.push(`roleAssignments.${key}: the key "${key}" is the keyVault argument's own; choose another key.`);
+        }
         const found = roleAssignmentProblems(assignment.role, known(assignment.scope), assignment.allowBroadScope ?? false);
         problems.push(...prefixed(`roleAssignments.${key}.role`, found.role));
         problems.push(...prefixed(`roleAssignments.${key}.scope`, found.scope));
@@ -330,4 +334,99 @@ export function ficNameClash(federationKey: string, clusterKeys: readonly string
     return clash === undefined
         ? undefined
         : `federation key "${federationKey}" and cluster "${clash}" would both name the federated credential ${federatedCredentialName(clash)}; rename the federation.`;
+}
+
+/** What `getManagedCluster` tells about an existing cluster, as far as this project needs it. */
+export interface LookedUpCluster {
+    readonly oidcIssuerProfile?: { readonly enabled?: boolean; readonly issuerURL?: string };
+    readonly securityProfile?: { readonly workloadIdentity?: { readonly enabled?: boolean } };
+    readonly addonProfiles?: Readonly<Record<string, { readonly enabled: boolean; readonly config?: Readonly<Record<string, string>> }>>;
+}
+
+/** The add-on key AKS uses for the Secrets Store CSI driver with the Azure Key Vault provider. */
+export const KEY_VAULT_SECRETS_PROVIDER_ADDON = "azureKeyvaultSecretsProvider";
+
+/**
+ * Why an existing cluster cannot be adopted as it is, each with the command that fixes it. The
+ * program never changes an adopted cluster: enabling the issuer restarts the API server and gives
+ * the cluster a token issuer that other systems may start to trust.
+ */
+export function adoptedClusterProblems(
+    key: string,
+    resourceGroupName: string,
+    clusterName: string,
+    cluster: LookedUpCluster,
+    needsKeyVaultSecretsProvider: boolean,
+): string[] {
+    const problems: string[] = [];
+    const where = `--resource-group ${resourceGroupName} --name ${clusterName}`;
+    const issuer = cluster.oidcIssuerProfile?.enabled === true && (cluster.oidcIssuerProfile.issuerURL ?? "") !== "";
+    const webhook = cluster.securityProfile?.workloadIdentity?.enabled === true;
+    if (!issuer || !webhook) {
+        const missing = [issuer ? undefined : "the OIDC issuer", webhook ? undefined : "workload identity"].filter((m) => m !== undefined).join(" and ");
+        problems.push(
+            `Existing cluster ${key} (${clusterName} in ${resourceGroupName}) has ${missing} disabled, and this program does not enable it for you ` +
+                `(it restarts the API server and changes the token issuer). Run: az aks update ${where} --enable-oidc-issuer --enable-workload-identity`,
+        );
+    }
+    if (needsKeyVaultSecretsProvider) {
+        const addon = cluster.addonProfiles?.[KEY_VAULT_SECRETS_PROVIDER_ADDON];
+        if (addon?.enabled !== true) {
+            problems.push(
+                `Existing cluster ${key} (${clusterName} in ${resourceGroupName}) has no Key Vault secrets provider, which a workload on it needs. ` +
+                    `Run: az aks enable-addons --addons azure-keyvault-secrets-provider --enable-secret-rotation ${where}`,
+            );
+        } else if (addon.config?.enableSecretRotation !== "true") {
+            problems.push(
+                `Existing cluster ${key} (${clusterName} in ${resourceGroupName}) runs the Key Vault secrets provider without secret rotation. ` +
+                    `Run: az aks addon update --addon azure-keyvault-secrets-provider --enable-secret-rotation ${where}`,
+            );
+        }
+    }
+    return problems;
+}
+
+const KEY_VAULT_ID = new RegExp(
+    "^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\\w.()]{1,90}/providers/Microsoft\\.KeyVault/vaults/([a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9])$",
+    "i",
+);
+
+/** The vault name of a Key Vault resource ID, or undefined when it is not one. */
+export function keyVaultName(resourceId: string): string | undefined {
+    return KEY_VAULT_ID.exec(resourceId)?.[1];
+}
+
+export function keyVaultIdProblem(resourceId: string): string | undefined {
+    return keyVaultName(resourceId) !== undefined
+        ? undefined
+        : `invalid Key Vault ID "${resourceId}". Allowed values are /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.KeyVault/vaults/<name>.`;
+}
+
+export function keyVaultObjectNameProblem(name: string): string | undefined {
+    return /^[0-9a-zA-Z-]{1,127}$/.test(name) ? undefined : `invalid Key Vault object name "${name}". Allowed values are 1 to 127 letters, digits and "-".`;
+}
+
+/** The keyVault and quickstart arguments: an ID, valid object names, a cluster to mount them in. */
+function keyVaultArgsProblems(args: WorkloadIdentityArgs, onCluster: boolean): string[] {
+    const problems: string[] = [];
+    const keyVault = args.keyVault;
+    if (keyVault !== undefined) {
+        const resourceId = known(keyVault.resourceId);
+        problems.push(...prefixed("keyVault.resourceId", resourceId === undefined ? undefined : keyVaultIdProblem(resourceId)));
+        for (const [field, names] of [["secrets", keyVault.secrets ?? []], ["certificates", keyVault.certificates ?? []]] as const) {
+            for (const objectName of names) {
+                problems.push(...prefixed(`keyVault.${field}`, keyVaultObjectNameProblem(objectName)));
+            }
+        }
+        if ((keyVault.secrets ?? []).length + (keyVault.certificates ?? []).length === 0) {
+            problems.push("keyVault: no secrets and no certificates. Name the objects to mount.");
+        }
+        if (!onCluster) {
+            problems.push("keyVault: the workload runs on no cluster, so there is nowhere to mount the objects.");
+        }
+    }
+    if (args.quickstart === true && (keyVault?.secrets ?? []).length === 0) {
+        problems.push("quickstart: the quick-start reads a Key Vault secret; give keyVault with at least one secret.");
+    }
+    return problems;
 }

@@ -2,7 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as azuread from "@pulumi/azuread";
+import * as apiextensions from "@pulumi/kubernetes/apiextensions";
+import * as appsv1 from "@pulumi/kubernetes/apps/v1";
 import * as corev1 from "@pulumi/kubernetes/core/v1";
+import type * as k8sInputs from "@pulumi/kubernetes/types/input";
 import type { WorkloadClusterBinding } from "./cluster-access";
 import {
     CLIENT_ID_ANNOTATION,
@@ -11,9 +14,14 @@ import {
     TOKEN_EXPIRATION_ANNOTATION,
     WORKLOAD_IDENTITY_POD_LABELS,
 } from "./constants";
-import { federatedCredentialName, roleAssignmentName, serviceAccountSubject } from "./names";
+import { SECRET_PROVIDER_CLASS_API_VERSION, keyVaultObjects, secretsVolume, secretsVolumeMount } from "./key-vault";
+import { federatedCredentialName, normalizeNamePart, roleAssignmentName, serviceAccountSubject } from "./names";
 import { resolveRole, roleDefinitionIdAt } from "./roles";
-import { formatProblems, known, roleAssignmentProblems, validateWorkloadIdentityArgs } from "./validation";
+import { formatProblems, keyVaultIdProblem, keyVaultName, known, roleAssignmentProblems, validateWorkloadIdentityArgs } from "./validation";
+
+/** Role assignment keys the `keyVault` argument uses. */
+export const KEY_VAULT_SECRETS_GRANT = "keyvault-secrets";
+export const KEY_VAULT_CERTIFICATES_GRANT = "keyvault-certificates";
 
 export type PrincipalKind = "managedIdentity" | "application";
 
@@ -48,6 +56,19 @@ export interface FederationArgs {
     /** Accept an audience other than Entra ID's public-cloud one (sovereign clouds). @default false */
     allowCustomAudience?: boolean;
 }
+
+/** Key Vault objects the workload mounts through the Secrets Store CSI driver. */
+export interface KeyVaultArgs {
+    /** ARM ID of the vault. */
+    resourceId: pulumi.Input<string>;
+    /** Secret names to mount. @default none */
+    secrets?: string[];
+    /** Certificate names to mount (adds "Key Vault Certificate User"). @default none */
+    certificates?: string[];
+}
+
+/** The image of the azure-workload-identity project's quick-start, pinned by version. */
+export const QUICKSTART_IMAGE = "ghcr.io/azure/azure-workload-identity/msal-go:v1.3.0";
 
 export interface WorkloadIdentityArgs {
     /** Resource group of the managed identity (unused for `principal: application`). */
@@ -85,6 +106,17 @@ export interface WorkloadIdentityArgs {
     federations?: Record<string, FederationArgs>;
     /** Azure role assignments of the principal, keyed by a stable key. @default none */
     roleAssignments?: Record<string, RoleAssignmentArgs>;
+    /**
+     * Key Vault secrets and certificates to mount: "Key Vault Secrets User" on the vault (and
+     * "Key Vault Certificate User" for certificates), and a SecretProviderClass in the namespace of
+     * every cluster. The clusters need the Key Vault secrets provider add-on. @default none
+     */
+    keyVault?: KeyVaultArgs;
+    /**
+     * Deploy the quick-start Deployment that reads the first Key Vault secret with the federated
+     * token, to prove the chain end to end. Needs `keyVault` with a secret. @default false
+     */
+    quickstart?: boolean;
     /** Tags on the managed identity. @default none */
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -196,6 +228,14 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
     public readonly serviceAccounts: Readonly<Record<string, pulumi.CustomResource>>;
     /** Role grants of the principal; `grants.assign(key, { role, scope })` adds one. */
     public readonly grants: WorkloadIdentityGrants;
+    /** SecretProviderClasses keyed by cluster key (with `keyVault`). */
+    public readonly secretProviderClasses: Readonly<Record<string, pulumi.CustomResource>>;
+    /** The pod volume that mounts the Key Vault objects (with `keyVault`). */
+    public readonly secretsVolume: k8sInputs.core.v1.Volume | undefined;
+    /** The container volume mount for `secretsVolume`, at /mnt/secrets-store (with `keyVault`). */
+    public readonly secretsVolumeMount: k8sInputs.core.v1.VolumeMount | undefined;
+    /** Quick-start Deployments keyed by cluster key (with `quickstart`). */
+    public readonly quickstartDeployments: Readonly<Record<string, pulumi.CustomResource>>;
 
     constructor(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-workload-identity:index:WorkloadIdentity", name, {}, opts);
@@ -312,6 +352,94 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         for (const [key, assignment] of Object.entries(args.roleAssignments ?? {})) {
             this.grants.assign(key, assignment);
         }
+
+        const keyVault = args.keyVault;
+        const secretProviderClasses: Record<string, pulumi.CustomResource> = {};
+        const quickstartDeployments: Record<string, pulumi.CustomResource> = {};
+        const baseName = normalizeNamePart(name);
+        if (keyVault !== undefined) {
+            this.grants.assign(KEY_VAULT_SECRETS_GRANT, { role: "Key Vault Secrets User", scope: keyVault.resourceId });
+            if ((keyVault.certificates ?? []).length > 0) {
+                this.grants.assign(KEY_VAULT_CERTIFICATES_GRANT, { role: "Key Vault Certificate User", scope: keyVault.resourceId });
+            }
+            const vaultName = pulumi.output(keyVault.resourceId).apply((id) => {
+                const vault = keyVaultName(id);
+                if (vault === undefined) {
+                    throw new Error(`Workload identity ${name}: ${keyVaultIdProblem(id) ?? id}`);
+                }
+                return vault;
+            });
+            const className = `${baseName}-keyvault`;
+            for (const [key, binding] of clusters) {
+                secretProviderClasses[key] = new apiextensions.CustomResource(
+                    `${name}-spc-${key}`,
+                    {
+                        apiVersion: SECRET_PROVIDER_CLASS_API_VERSION,
+                        kind: "SecretProviderClass",
+                        metadata: { name: className, namespace: this.namespace },
+                        spec: {
+                            provider: "azure",
+                            parameters: {
+                                usePodIdentity: "false",
+                                clientID: this.clientId,
+                                tenantId: this.tenantId,
+                                keyvaultName: vaultName,
+                                objects: keyVaultObjects(keyVault.secrets ?? [], keyVault.certificates ?? []),
+                            },
+                        },
+                    },
+                    { parent: this, provider: binding.kubernetesProvider, dependsOn: binding.dependsOn },
+                );
+            }
+            this.secretsVolume = secretsVolume("keyvault", className);
+            this.secretsVolumeMount = secretsVolumeMount("keyvault");
+
+            const firstSecret = (keyVault.secrets ?? [])[0];
+            if (args.quickstart === true && firstSecret !== undefined) {
+                const labels = { app: `${baseName}-quickstart`, ...WORKLOAD_IDENTITY_POD_LABELS };
+                for (const [key, binding] of clusters) {
+                    quickstartDeployments[key] = new appsv1.Deployment(
+                        `${name}-quickstart-${key}`,
+                        {
+                            metadata: { name: `${baseName}-quickstart`, namespace: this.namespace, labels: { app: labels.app } },
+                            spec: {
+                                replicas: 1,
+                                selector: { matchLabels: { app: labels.app } },
+                                template: {
+                                    metadata: { labels },
+                                    spec: {
+                                        serviceAccountName: this.serviceAccount,
+                                        containers: [
+                                            {
+                                                name: "quickstart",
+                                                image: QUICKSTART_IMAGE,
+                                                env: [
+                                                    { name: "KEYVAULT_URL", value: pulumi.interpolate`https://${vaultName}.vault.azure.net/` },
+                                                    { name: "SECRET_NAME", value: firstSecret },
+                                                ],
+                                                resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+                                                securityContext: {
+                                                    allowPrivilegeEscalation: false,
+                                                    capabilities: { drop: ["ALL"] },
+                                                    seccompProfile: { type: "RuntimeDefault" },
+                                                },
+                                            },
+                                        ],
+                                    },
+                                },
+                            },
+                        },
+                        // The ServiceAccount must carry its annotations before the pod starts.
+                        { parent: this, provider: binding.kubernetesProvider, dependsOn: [...binding.dependsOn, serviceAccounts[key]] },
+                    );
+                }
+            }
+        } else {
+            this.secretsVolume = undefined;
+            this.secretsVolumeMount = undefined;
+        }
+        this.secretProviderClasses = secretProviderClasses;
+        this.quickstartDeployments = quickstartDeployments;
 
         this.registerOutputs({
             clientId: this.clientId,

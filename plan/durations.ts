@@ -20,6 +20,9 @@ export const CREATE_SECONDS: Readonly<Record<string, number>> = {
     "kubernetes:core/v1:Namespace": 2,
     "kubernetes:core/v1:ServiceAccount": 1,
     "kubernetes:core/v1:ServiceAccountPatch": 1,
+    "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass": 1,
+    // Until the rollout is ready: image pull and start.
+    "kubernetes:apps/v1:Deployment": 30,
 };
 
 /** A custom resource of a type the table does not list. */

@@ -25,11 +25,14 @@ export const TYPES = {
     namespace: "kubernetes:core/v1:Namespace",
     serviceAccount: "kubernetes:core/v1:ServiceAccount",
     serviceAccountPatch: "kubernetes:core/v1:ServiceAccountPatch",
+    secretProviderClass: "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
+    deployment: "kubernetes:apps/v1:Deployment",
 } as const;
 
 const FIC_TYPES: readonly string[] = [TYPES.fic, TYPES.applicationFic];
 const SERVICE_ACCOUNT_TYPES: readonly string[] = [TYPES.serviceAccount, TYPES.serviceAccountPatch];
-const KUBERNETES_OBJECT_TYPES: readonly string[] = [TYPES.namespace, ...SERVICE_ACCOUNT_TYPES];
+const POD_TEMPLATE_TYPES: readonly string[] = [TYPES.deployment];
+const KUBERNETES_OBJECT_TYPES: readonly string[] = [TYPES.namespace, ...SERVICE_ACCOUNT_TYPES, TYPES.secretProviderClass, ...POD_TEMPLATE_TYPES];
 
 export interface ClusterSummary {
     readonly key: string;
@@ -297,7 +300,8 @@ function expand(resources: Resources, urn: string): string[] {
 /**
  * The dependencies the cloud forces: values that flow from one resource into another, the FIC
  * serialisation under one identity, a Kubernetes object's namespace and the RBAC grant that lets
- * the deployer write it, and the provider a resource is created with. Every other `dependsOn` edge
+ * the deployer write it, a pod's annotated ServiceAccount, and the provider a resource is created
+ * with. Every other `dependsOn` edge
  * is one the program chose, and only lengthens the estimate.
  */
 function neededDependencies(resources: Resources, resource: RecordedResource): Set<string> {
@@ -317,7 +321,9 @@ function neededDependencies(resources: Resources, resource: RecordedResource): S
             (KUBERNETES_OBJECT_TYPES.includes(resource.type) || resource.type === TYPES.kubernetesProvider) &&
             target.type === TYPES.roleAssignment &&
             resources.find((r) => r.urn === target.parent)?.type === TYPES.clusterComponent;
-        if (sameIdentityFicChain || namespaceOfObject || adminGrant) {
+        // A pod must not start before its ServiceAccount carries the client ID.
+        const podServiceAccount = POD_TEMPLATE_TYPES.includes(resource.type) && SERVICE_ACCOUNT_TYPES.includes(target.type);
+        if (sameIdentityFicChain || namespaceOfObject || adminGrant || podServiceAccount) {
             needed.add(urn);
         }
     }

@@ -16,6 +16,8 @@ import {
     federationIssuerProblem,
     ficNameClash,
     guidProblem,
+    keyVaultIdProblem,
+    keyVaultObjectNameProblem,
     identityNameProblem,
     resourceGroupNameProblem,
     locationProblem,
@@ -26,6 +28,8 @@ import {
     serviceAccountNameProblem,
     tokenExpirationProblem,
     type KubeloginMode,
+    KEY_VAULT_CERTIFICATES_GRANT,
+    KEY_VAULT_SECRETS_GRANT,
 } from "../components";
 
 /**
@@ -72,7 +76,13 @@ const clusterSchema = z.strictObject({
     sku: z.enum(["Free", "Standard", "Premium"]).default("Free"),
     upgradeChannel: z.enum(["rapid", "stable", "patch", "node-image", "none"]).default("stable"),
     nodeOsUpgradeChannel: z.enum(["None", "Unmanaged", "NodeImage", "SecurityPatch"]).default("NodeImage"),
-    systemPool: poolSchema,
+    existing: z
+        .strictObject({
+            name: z.string().superRefine(rule(clusterNameProblem)),
+            resourceGroupName: z.string().superRefine(rule(resourceGroupNameProblem)),
+        })
+        .optional(),
+    systemPool: poolSchema.optional(),
     nodePools: z.record(key, poolSchema).default({}),
     adminGroupObjectIds: z.array(guid).default([]),
     clusterAdmins: z
@@ -83,7 +93,11 @@ const clusterSchema = z.strictObject({
     allowPublicApiServer: z.boolean().default(false),
     disableLocalAccounts: z.boolean().default(true),
     networkPolicy: z.enum(["cilium", "calico", "azure"]).default("cilium"),
+    keyVaultSecretsProvider: z.boolean().optional(),
 });
+
+/** The only keys an `existing` cluster entry takes besides `existing`: nothing else is changed on it. */
+const EXISTING_CLUSTER_KEYS: ReadonlySet<string> = new Set(["existing", "clusterAdmins"]);
 
 const roleAssignmentSchema = z.strictObject({
     role: z.string().min(1),
@@ -110,6 +124,14 @@ const workloadSchema = z.strictObject({
     tokenExpirationSeconds: z.number().superRefine(rule(tokenExpirationProblem)).optional(),
     roleAssignments: z.record(key, roleAssignmentSchema).default({}),
     federations: z.record(key, federationSchema).default({}),
+    keyVault: z
+        .strictObject({
+            resourceId: z.string().superRefine(rule(keyVaultIdProblem)),
+            secrets: z.array(z.string().superRefine(rule(keyVaultObjectNameProblem))).default([]),
+            certificates: z.array(z.string().superRefine(rule(keyVaultObjectNameProblem))).default([]),
+        })
+        .optional(),
+    quickstart: z.boolean().default(false),
 });
 
 const stackSchema = z.strictObject({
@@ -128,7 +150,13 @@ const stackSchema = z.strictObject({
 });
 
 type ParsedStack = z.output<typeof stackSchema>;
-export type ClusterConfig = z.output<typeof clusterSchema> & { readonly key: string; readonly azureName: string };
+export type ClusterConfig = Omit<z.output<typeof clusterSchema>, "keyVaultSecretsProvider"> & {
+    readonly key: string;
+    /** Azure name of the cluster, created or adopted. */
+    readonly azureName: string;
+    /** Whether the cluster has (or, adopted, must have) the Key Vault secrets provider add-on. */
+    readonly keyVaultSecretsProvider: boolean;
+};
 export type RoleAssignmentConfig = z.output<typeof roleAssignmentSchema>;
 export type WorkloadConfig = Omit<z.output<typeof workloadSchema>, "clusters" | "serviceAccount" | "name"> & {
     readonly key: string;
@@ -345,6 +373,8 @@ type LenientPool = Lenient<typeof poolSchema.shape>;
 type LenientCluster = Omit<Lenient<typeof clusterSchema.shape>, "systemPool" | "nodePools"> & {
     systemPool?: LenientPool;
     nodePools: Record<string, LenientPool>;
+    /** The keys the entry gives, before defaults. */
+    given: ReadonlySet<string>;
 };
 type LenientAssignment = Lenient<typeof roleAssignmentSchema.shape>;
 type LenientWorkload = Omit<Lenient<typeof workloadSchema.shape>, "roleAssignments"> & { roleAssignments: Record<string, LenientAssignment> };
@@ -363,6 +393,7 @@ function lenient(input: Record<string, unknown>, stack: string): LenientStack {
         const raw = Object.fromEntries(entriesOf(value));
         clusters[clusterKey] = {
             ...fieldwise(clusterSchema.shape, value),
+            given: new Set(Object.keys(raw)),
             systemPool: raw.systemPool === undefined ? undefined : fieldwise(poolSchema.shape, raw.systemPool),
             nodePools: Object.fromEntries(entriesOf(raw.nodePools).map(([poolKey, pool]) => [poolKey, fieldwise(poolSchema.shape, pool)])),
         };
@@ -396,6 +427,21 @@ function semanticProblems(stack: LenientStack): ConfigProblem[] {
     const clusterNames = new Map<string, string>();
     for (const [clusterKey, cluster] of Object.entries(stack.clusters)) {
         const path = `clusters.${clusterKey}`;
+        if (cluster.given.has("existing")) {
+            for (const field of [...cluster.given].filter((f) => !EXISTING_CLUSTER_KEYS.has(f))) {
+                add(`${path}.${field}`, `not used for an existing cluster: the program adopts it as it is. Allowed keys with existing are: ${[...EXISTING_CLUSTER_KEYS].join(", ")}.`);
+            }
+            const azureName = cluster.existing?.name;
+            const other = azureName === undefined ? undefined : clusterNames.get(azureName.toLowerCase());
+            add(`${path}.existing.name`, other === undefined ? undefined : `Azure name "${azureName}" is also the name of clusters.${other}; cluster names must differ.`);
+            if (azureName !== undefined) {
+                clusterNames.set(azureName.toLowerCase(), clusterKey);
+            }
+            continue;
+        }
+        if (!cluster.given.has("systemPool")) {
+            add(`${path}.systemPool`, "required object is missing.");
+        }
         add(`${path}.systemPool`, poolProblem(cluster.systemPool, true));
         for (const [poolKey, pool] of Object.entries(cluster.nodePools)) {
             add(`${path}.nodePools.${poolKey}`, poolNameProblem(poolKey) ?? (poolKey === "system" ? 'the name "system" is the inline system pool\'s; choose another pool name.' : undefined));
@@ -476,21 +522,79 @@ function semanticProblems(stack: LenientStack): ConfigProblem[] {
             serviceAccounts.set(id, workloadKey);
         }
         for (const [assignmentKey, assignment] of Object.entries(workload.roleAssignments)) {
+            if (assignmentKey === KEY_VAULT_SECRETS_GRANT || assignmentKey === KEY_VAULT_CERTIFICATES_GRANT) {
+                add(`${path}.roleAssignments.${assignmentKey}`, `the key "${assignmentKey}" is the keyVault entry's own; choose another key.`);
+            }
             if (assignment.role !== undefined) {
                 const found = roleAssignmentProblems(assignment.role, assignment.scope, assignment.allowBroadScope ?? false);
                 add(`${path}.roleAssignments.${assignmentKey}.role`, found.role);
                 add(`${path}.roleAssignments.${assignmentKey}.scope`, found.scope);
             }
         }
+        // Two assignments of one role at one scope would have the same deterministic name.
+        const assigned = new Map<string, string>();
+        const grants: [string, string | undefined, string | undefined][] = [
+            ...Object.entries(workload.roleAssignments).map(([k, a]): [string, string | undefined, string | undefined] => [`roleAssignments.${k}`, a.role, a.scope]),
+            ...(workload.keyVault === undefined ? [] : [["keyVault", "Key Vault Secrets User", workload.keyVault.resourceId] as [string, string, string]]),
+        ];
+        for (const [where, role, scope] of grants) {
+            const resolved = role === undefined ? undefined : resolveRole(role);
+            if (resolved === undefined || "error" in resolved || scope === undefined) {
+                continue;
+            }
+            const id = `${resolved.guid}|${scope.toLowerCase()}`;
+            const first = assigned.get(id);
+            add(`${path}.${where}`, first === undefined ? undefined : `assigns the same role at the same scope as ${first}; keep one of them.`);
+            assigned.set(id, where);
+        }
+        const keyVault = workload.keyVault;
+        if (keyVault !== undefined) {
+            if (keyVault.secrets.length + keyVault.certificates.length === 0) {
+                add(`${path}.keyVault`, "no secrets and no certificates. Name the objects to mount.");
+            }
+            if (targets.length === 0) {
+                add(`${path}.keyVault`, "the workload runs on no cluster, so there is nowhere to mount the objects.");
+            }
+            for (const target of targets) {
+                if (stack.clusters[target]?.keyVaultSecretsProvider === false) {
+                    add(
+                        `clusters.${target}.keyVaultSecretsProvider`,
+                        `false, but workloads.${workloadKey} mounts Key Vault objects on this cluster. Remove the key (the add-on is then enabled) or move the workload.`,
+                    );
+                }
+            }
+        }
+        if (workload.quickstart === true && (keyVault?.secrets ?? []).length === 0 && !workload.invalid.has("keyVault")) {
+            add(`${path}.quickstart`, "the quick-start reads a Key Vault secret; give keyVault with at least one secret.");
+        }
     }
     return problems;
+}
+
+/** The clusters some workload mounts Key Vault objects on: they get the secrets provider add-on. */
+function clustersNeedingKeyVault(stack: Pick<ParsedStack, "clusters" | "workloads">): Set<string> {
+    const needed = new Set<string>();
+    for (const workload of Object.values(stack.workloads)) {
+        if (workload.keyVault !== undefined) {
+            for (const target of workload.clusters ?? Object.keys(stack.clusters)) {
+                needed.add(target);
+            }
+        }
+    }
+    return needed;
 }
 
 function resolve(stack: ParsedStack): StackConfig {
     const clusterKeys = Object.keys(stack.clusters);
     const clusters: Record<string, ClusterConfig> = {};
+    const keyVaultClusters = clustersNeedingKeyVault(stack);
     for (const [clusterKey, cluster] of Object.entries(stack.clusters)) {
-        clusters[clusterKey] = { ...cluster, key: clusterKey, azureName: cluster.name ?? cafName("aks", clusterKey, stack.environment) };
+        clusters[clusterKey] = {
+            ...cluster,
+            key: clusterKey,
+            azureName: cluster.existing?.name ?? cluster.name ?? cafName("aks", clusterKey, stack.environment),
+            keyVaultSecretsProvider: cluster.keyVaultSecretsProvider ?? keyVaultClusters.has(clusterKey),
+        };
     }
     const workloads: Record<string, WorkloadConfig> = {};
     for (const [workloadKey, workload] of Object.entries(stack.workloads)) {

@@ -1,17 +1,29 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as resources from "@pulumi/azure-native/resources";
-import { WorkloadIdentity, WorkloadIdentityCluster, type WorkloadClusterBinding } from "../components";
+import {
+    AdoptedCluster,
+    WorkloadIdentity,
+    WorkloadIdentityCluster,
+    adoptedClusterProblems,
+    type KubernetesClusterComponent,
+    type NodePoolArgs,
+    type WorkloadClusterBinding,
+} from "../components";
 import type { ClusterConfig, StackConfig } from "./config";
 
 /** What the composition built, keyed as configured. */
 export interface Platform {
     readonly resourceGroupName: pulumi.Output<string>;
-    readonly clusters: Readonly<Record<string, WorkloadIdentityCluster>>;
+    readonly clusters: Readonly<Record<string, KubernetesClusterComponent>>;
     readonly workloads: Readonly<Record<string, WorkloadIdentity>>;
+    readonly config: StackConfig;
 }
 
-function buildCluster(stack: StackConfig, cluster: ClusterConfig, resourceGroupName: pulumi.Input<string>): WorkloadIdentityCluster {
-    const pool = (p: ClusterConfig["systemPool"]) => ({
+type PoolConfig = NonNullable<ClusterConfig["systemPool"]>;
+
+function pool(p: PoolConfig): NodePoolArgs {
+    return {
         vmSize: p.vmSize,
         minCount: p.minCount,
         maxCount: p.maxCount,
@@ -19,7 +31,19 @@ function buildCluster(stack: StackConfig, cluster: ClusterConfig, resourceGroupN
         osDiskSizeGB: p.osDiskSizeGB,
         nodeLabels: p.labels,
         nodeTaints: p.taints,
-    });
+    };
+}
+
+function buildCluster(stack: StackConfig, cluster: ClusterConfig, resourceGroupName: pulumi.Input<string>): KubernetesClusterComponent {
+    if (cluster.existing !== undefined) {
+        return new AdoptedCluster(cluster.key, {
+            clusterName: cluster.existing.name,
+            resourceGroupName: cluster.existing.resourceGroupName,
+            clusterAdmins: cluster.clusterAdmins,
+            kubeloginMode: stack.kubeloginMode,
+            requireKeyVaultSecretsProvider: cluster.keyVaultSecretsProvider,
+        });
+    }
     return new WorkloadIdentityCluster(cluster.key, {
         resourceGroupName,
         location: stack.location,
@@ -28,7 +52,8 @@ function buildCluster(stack: StackConfig, cluster: ClusterConfig, resourceGroupN
         skuTier: cluster.sku,
         upgradeChannel: cluster.upgradeChannel,
         nodeOsUpgradeChannel: cluster.nodeOsUpgradeChannel,
-        systemPool: pool(cluster.systemPool),
+        // The config guarantees a system pool for every cluster it creates.
+        systemPool: pool(cluster.systemPool as PoolConfig),
         nodePools: Object.fromEntries(Object.entries(cluster.nodePools).map(([name, p]) => [name, pool(p)])),
         adminGroupObjectIds: cluster.adminGroupObjectIds,
         clusterAdmins: cluster.clusterAdmins,
@@ -37,10 +62,31 @@ function buildCluster(stack: StackConfig, cluster: ClusterConfig, resourceGroupN
         allowPublicApiServer: cluster.allowPublicApiServer,
         disableLocalAccounts: cluster.disableLocalAccounts,
         networkPolicy: cluster.networkPolicy,
+        keyVaultSecretsProvider: cluster.keyVaultSecretsProvider,
         kubeloginMode: stack.kubeloginMode,
         protect: stack.protect,
         tags: stack.tags,
     });
+}
+
+/**
+ * Looks up every existing cluster the config adopts and refuses, before any resource is
+ * registered, one that lacks the OIDC issuer, workload identity or a needed add-on, with the `az`
+ * command that fixes each.
+ */
+export async function checkAdoptedClusters(stack: StackConfig): Promise<void> {
+    const adopted = Object.values(stack.clusters).filter((cluster) => cluster.existing !== undefined);
+    const problems = await Promise.all(
+        adopted.map(async (cluster) => {
+            const existing = cluster.existing as NonNullable<ClusterConfig["existing"]>;
+            const found = await containerservice.getManagedCluster({ resourceGroupName: existing.resourceGroupName, resourceName: existing.name });
+            return adoptedClusterProblems(cluster.key, existing.resourceGroupName, existing.name, found, cluster.keyVaultSecretsProvider);
+        }),
+    );
+    const all = problems.flat();
+    if (all.length > 0) {
+        throw new pulumi.RunError(`Cannot adopt the existing clusters as they are; nothing was created:\n${all.map((p) => `  - ${p}`).join("\n")}`);
+    }
 }
 
 /** Builds the resource group, the clusters and the workload identities of a validated config. */
@@ -53,7 +99,7 @@ export function buildPlatform(stack: StackConfig): Platform {
               { protect: stack.protect },
           ).name;
 
-    const clusters: Record<string, WorkloadIdentityCluster> = {};
+    const clusters: Record<string, KubernetesClusterComponent> = {};
     for (const cluster of Object.values(stack.clusters)) {
         clusters[cluster.key] = buildCluster(stack, cluster, resourceGroupName);
     }
@@ -77,10 +123,30 @@ export function buildPlatform(stack: StackConfig): Platform {
             clusters: bindings,
             roleAssignments: workload.roleAssignments,
             federations: workload.federations,
+            keyVault: workload.keyVault,
+            quickstart: workload.quickstart,
             tags: stack.tags,
         });
     }
-    return { resourceGroupName, clusters, workloads };
+    return { resourceGroupName, clusters, workloads, config: stack };
+}
+
+/** How to see the quick-start read its secret: one command per workload and cluster. */
+function quickstartChecks(platform: Platform): Record<string, Record<string, pulumi.Output<string>>> {
+    const checks: Record<string, Record<string, pulumi.Output<string>>> = {};
+    for (const [key, workload] of Object.entries(platform.workloads)) {
+        const deployments = Object.entries(workload.quickstartDeployments);
+        if (deployments.length === 0) {
+            continue;
+        }
+        checks[key] = {};
+        for (const [clusterKey] of deployments) {
+            const cluster = platform.config.clusters[clusterKey];
+            const group = cluster.existing?.resourceGroupName ?? platform.resourceGroupName;
+            checks[key][clusterKey] = pulumi.interpolate`az aks get-credentials --resource-group ${group} --name ${cluster.azureName} --overwrite-existing && kubelogin convert-kubeconfig -l azurecli && kubectl logs --namespace ${workload.namespace ?? ""} deployment/${key}-quickstart`;
+        }
+    }
+    return checks;
 }
 
 /** The stack outputs: names and IDs in the clear, kubeconfigs as secrets. */
@@ -106,6 +172,7 @@ export function stackOutputs(platform: Platform) {
                 },
             ]),
         ),
+        quickstart: quickstartChecks(platform),
         kubeconfigs: pulumi.secret(Object.fromEntries(Object.entries(platform.clusters).map(([key, cluster]) => [key, cluster.kubeconfig]))),
     };
 }

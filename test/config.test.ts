@@ -63,6 +63,7 @@ describe("stack config", () => {
                     allowPublicApiServer: false,
                     disableLocalAccounts: true,
                     networkPolicy: "cilium",
+                    keyVaultSecretsProvider: false,
                 },
             },
             workloads: {
@@ -77,6 +78,7 @@ describe("stack config", () => {
                     clusters: ["main"],
                     roleAssignments: {},
                     federations: {},
+                    quickstart: false,
                 },
             },
         });
@@ -131,7 +133,7 @@ describe("stack config", () => {
                 'aks-workload-identity:clusters.main.authorizedIpRanges.0: invalid IP range "203.0.113.0/33". Allowed values are IPv4 addresses or CIDR ranges such as 203.0.113.0/24.',
                 'aks-workload-identity:workloads.orders-api.namespace: invalid namespace "Orders". Allowed values are RFC 1123 labels: at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit.',
                 "aks-workload-identity:workloads.orders-api.tokenExpirationSeconds: invalid token expiration 60. Allowed values are whole seconds from 3600 to 86400: the webhook rejects pods outside that range.",
-                'aks-workload-identity:workloads.orders-api.serviceaccount: unknown key. Did you mean "serviceAccount"? Allowed keys are: name, namespace, serviceAccount, createNamespace, createServiceAccount, principal, clusters, tokenExpirationSeconds, roleAssignments, federations.',
+                'aks-workload-identity:workloads.orders-api.serviceaccount: unknown key. Did you mean "serviceAccount"? Allowed keys are: name, namespace, serviceAccount, createNamespace, createServiceAccount, principal, clusters, tokenExpirationSeconds, roleAssignments, federations, keyVault, quickstart.',
                 "aks-workload-identity:clusters.main.systemPool: minCount 5 is greater than maxCount 2.",
                 'aks-workload-identity:workloads.orders-api.roleAssignments.secrets.role: unknown role "Key Vault Secret User". Did you mean "Key Vault Secrets User"? Allowed values are: a built-in role name (Key Vault Secrets User, Key Vault Secrets Officer, Key Vault Crypto User, Key Vault Certificate User, Storage Blob Data Reader, Storage Blob Data Contributor, Storage Blob Data Owner, AcrPull, AcrPush, Azure Service Bus Data Receiver, Azure Service Bus Data Sender, Azure Service Bus Data Owner, Managed Identity Operator, Network Contributor, Reader, Contributor, Owner, User Access Administrator, Role Based Access Control Administrator, Azure Kubernetes Service RBAC Cluster Admin, Azure Kubernetes Service RBAC Admin, Azure Kubernetes Service RBAC Reader, Azure Kubernetes Service RBAC Writer, Azure Kubernetes Service Cluster User Role), a role definition GUID, or a full role definition ID (/subscriptions/<guid>/providers/Microsoft.Authorization/roleDefinitions/<guid>).',
             ],

@@ -132,6 +132,8 @@ describe("dev stack: one cluster, managed identities", () => {
             [T.fic]: 2,
             [T.role]: 2,
             [T.sa]: 2,
+            "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass": 1,
+            "kubernetes:apps/v1:Deployment": 1,
         });
     });
 
@@ -155,6 +157,8 @@ describe("dev stack: one cluster, managed identities", () => {
             disableLocalAccounts: true,
             aadProfile: { managed: true, enableAzureRBAC: true, adminGroupObjectIDs: ["11111111-1111-1111-1111-111111111111"] },
             oidcIssuerProfile: { enabled: true },
+            // orders-api mounts Key Vault secrets on this cluster.
+            addonProfiles: { azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } } },
             securityProfile: { workloadIdentity: { enabled: true } },
             autoUpgradeProfile: { upgradeChannel: "stable", nodeOSUpgradeChannel: "NodeImage" },
             apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24"] },
@@ -254,14 +258,14 @@ describe("dev stack: one cluster, managed identities", () => {
     it("assigns roles with deterministic names and principalType ServicePrincipal", () => {
         const scope = `/subscriptions/${SUB}/resourceGroups/rg-data-dev/providers/Microsoft.KeyVault/vaults/kv-orders-dev`;
         const principalId = placeholderPrincipalId("id-orders-api-dev");
-        const assignment = named(run.resources, T.role, "orders-api-ra-secrets");
+        const assignment = named(run.resources, T.role, "orders-api-ra-keyvault-secrets");
         assert.deepEqual(assignment.inputs, {
             scope,
             principalId,
             principalType: "ServicePrincipal",
             roleDefinitionId: ROLE_DEF(KV_SECRETS_USER),
             roleAssignmentName: roleAssignmentName(scope, principalId, ROLE_DEF(KV_SECRETS_USER)),
-            description: "Key Vault Secrets User for workload orders-api (secrets).",
+            description: "Key Vault Secrets User for workload orders-api (keyvault-secrets).",
         });
         assert.equal(named(run.resources, T.role, "reports-ra-blobs").inputs.roleDefinitionId, ROLE_DEF("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"));
     });
@@ -274,7 +278,9 @@ describe("dev stack: one cluster, managed identities", () => {
                 `${T.identity}::orders-api-id`,
                 `${T.fic}::orders-api-fic-main`,
                 `${T.sa}::orders-api-sa-main`,
-                `${T.role}::orders-api-ra-secrets`,
+                `${T.role}::orders-api-ra-keyvault-secrets`,
+                "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass::orders-api-spc-main",
+                "kubernetes:apps/v1:Deployment::orders-api-quickstart-main",
             ].sort(),
         );
         const cluster = named(run.resources, T.clusterComponent, "main");

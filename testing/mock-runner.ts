@@ -85,6 +85,22 @@ export interface RunOptions {
     readonly preview?: boolean;
     /** The program to run. @default this project's `index.ts` */
     readonly program?: () => unknown;
+    /** Answers to invokes by token, over the runner's own (e.g. a looked-up cluster without OIDC). */
+    readonly invokes?: Readonly<Record<string, (args: Record<string, unknown>) => Record<string, unknown>>>;
+}
+
+/** What `getManagedCluster` answers for an existing cluster: a cluster ready for workload identity. */
+export function placeholderExistingCluster(args: Record<string, unknown>): Record<string, unknown> {
+    const clusterName = String(args.resourceName);
+    const group = String(args.resourceGroupName);
+    return {
+        id: `/subscriptions/${PLACEHOLDER_SUBSCRIPTION_ID}/resourceGroups/${group}/providers/Microsoft.ContainerService/managedClusters/${clusterName}`,
+        name: clusterName,
+        location: "westeurope",
+        oidcIssuerProfile: { enabled: true, issuerURL: placeholderIssuerUrl("westeurope", clusterName) },
+        securityProfile: { workloadIdentity: { enabled: true } },
+        addonProfiles: { azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } } },
+    };
 }
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -234,7 +250,15 @@ export async function runStack(options: RunOptions): Promise<RunResult> {
     const mocks: import("@pulumi/pulumi/runtime/mocks").Mocks = {
         newResource: (args) => mockState(args.type, args.name, args.inputs as Record<string, unknown>),
         call: (args) => {
-            invokes.push({ token: args.token, args: args.inputs as Record<string, unknown> });
+            const inputs = args.inputs as Record<string, unknown>;
+            invokes.push({ token: args.token, args: inputs });
+            const override = options.invokes?.[args.token];
+            if (override !== undefined) {
+                return override(inputs);
+            }
+            if (args.token === "azure-native:containerservice:getManagedCluster") {
+                return placeholderExistingCluster(inputs);
+            }
             if (args.token === "azure-native:containerservice:listManagedClusterUserCredentials") {
                 const clusterName = String((args.inputs as Record<string, unknown>).resourceName);
                 return { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(placeholderUserKubeconfig(clusterName)).toString("base64") }] };
@@ -299,6 +323,15 @@ export async function runStack(options: RunOptions): Promise<RunResult> {
         };
     console.warn = capture("warning", warn);
     console.error = capture("error", error);
+    // The Pulumi host reports an error thrown inside an apply (a failed registration) and fails
+    // the run; do the same instead of letting it crash the process.
+    let failed: () => void = () => undefined;
+    const failedPromise = new Promise<void>((resolve) => (failed = resolve));
+    const onUnhandled = (reason: unknown): void => {
+        failure ??= { error: reason };
+        failed();
+    };
+    process.on("unhandledRejection", onUnhandled);
     let outputs: Record<string, unknown>;
     try {
         outputs =
@@ -310,10 +343,14 @@ export async function runStack(options: RunOptions): Promise<RunResult> {
                     return {};
                 }
             })) ?? {};
-        await pulumi.runtime.disconnect();
+        // A failed registration never finishes its RPC: stop waiting once the failure is known.
+        await Promise.race([pulumi.runtime.disconnect(), failedPromise]);
+        // Rejections are reported after the microtask queue drains.
+        await new Promise((resolve) => setImmediate(resolve));
     } finally {
         console.warn = warn;
         console.error = error;
+        process.off("unhandledRejection", onUnhandled);
     }
     current = { resources, invokes, logs, outputs: failure === undefined ? outputs : {} };
     if (failure !== undefined) {

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { buildPlan } from "../plan/model";
 import { render, type PlanFormat } from "../plan/render";
-import { loadStackFile, runStack, stackFilePath } from "../testing/mock-runner";
+import { fail, runSelectedStack, selectStack } from "./stack-run";
 
 const USAGE = `Usage: npm run plan -- (--stack NAME | --config FILE) [--format text|markdown|json] [--out FILE]
 
@@ -19,11 +19,6 @@ roles), problems found, and a deployment order estimate. Needs no Azure subscrip
   --help           show this text
 
 Exit codes: 0 plan printed, 1 the config or program failed (the problems are printed), 2 usage.`;
-
-function fail(message: string, code: number): never {
-    process.stderr.write(`${message}\n`);
-    process.exit(code);
-}
 
 async function main(): Promise<void> {
     let values: { stack?: string; config?: string; format?: string; out?: string; help?: boolean };
@@ -48,21 +43,8 @@ async function main(): Promise<void> {
     if (!["text", "markdown", "json"].includes(format)) {
         fail(`Unknown --format "${values.format}". Allowed values are: text, markdown, json.\n\n${USAGE}`, 2);
     }
-    const file = values.config ?? (values.stack === undefined ? undefined : stackFilePath(values.stack));
-    if (file === undefined) {
-        fail(`Give --stack NAME or --config FILE.\n\n${USAGE}`, 2);
-    }
-    if (!fs.existsSync(file)) {
-        fail(`No stack config file ${file}.`, 2);
-    }
-    const stack = values.stack ?? /^Pulumi\.(.+)\.yaml$/.exec(path.basename(file))?.[1] ?? "plan";
-
-    let run;
-    try {
-        run = await runStack({ stack, config: loadStackFile(file) });
-    } catch (error) {
-        fail(error instanceof Error ? error.message : String(error), 1);
-    }
+    const { file, stack } = selectStack(values, USAGE);
+    const run = await runSelectedStack(file, stack);
     const output = render(buildPlan(stack, run), format);
     if (values.out === undefined) {
         process.stdout.write(output);

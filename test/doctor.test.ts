@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { SignJWT, decodeJwt, generateKeyPair } from "jose";
+import { declaredCredentials, diagnose, type Declared, type Presented } from "../doctor/diagnose";
+import { trustMap } from "../plan/model";
+import { flattenConfig, runCommittedStack, runStack } from "../testing/mock-runner";
+
+const ROOT = path.resolve(__dirname, "..");
+const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const BLUE = `https://westeurope.oic.prod-aks.azure.com/${TENANT}/4a7b1c2d-0000-4000-8000-00000000b1e0/`;
+const GREEN = `https://westeurope.oic.prod-aks.azure.com/${TENANT}/4a7b1c2d-0000-4000-8000-0000000060e1/`;
+const NOW = new Date("2026-11-30T12:00:00Z");
+const AUDIENCE = "api://AzureADTokenExchange";
+
+let signingKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
+
+/** A projected ServiceAccount token as the kubelet writes it, signed here for the test. */
+async function token(claims: { iss: string; sub: string; aud?: string | string[]; exp?: Date }): Promise<string> {
+    return new SignJWT({})
+        .setProtectedHeader({ alg: "RS256", kid: "test" })
+        .setIssuer(claims.iss)
+        .setSubject(claims.sub)
+        .setAudience(claims.aud ?? [AUDIENCE])
+        .setIssuedAt(Math.floor(NOW.getTime() / 1000) - 60)
+        .setExpirationTime(Math.floor((claims.exp ?? new Date(NOW.getTime() + 3600_000)).getTime() / 1000))
+        .sign(signingKey);
+}
+
+/** What the doctor reads from a token: the same decoding as the command. */
+function presented(jwt: string): Presented {
+    const claims = decodeJwt(jwt);
+    return {
+        issuer: claims.iss as string,
+        subject: claims.sub as string,
+        audiences: Array.isArray(claims.aud) ? claims.aud : [claims.aud as string],
+        expiresAt: new Date((claims.exp as number) * 1000),
+    };
+}
+
+describe("the doctor", () => {
+    let prod: Declared[];
+    let prodUnknownIssuers: Declared[];
+
+    before(async () => {
+        ({ privateKey: signingKey } = await generateKeyPair("RS256"));
+        const trust = trustMap((await runCommittedStack("prod")).resources);
+        prod = declaredCredentials(trust, { blue: BLUE, green: GREEN });
+        prodUnknownIssuers = declaredCredentials(trust, {});
+    });
+
+    it("finds the credential that accepts a good token", async () => {
+        const result = diagnose(presented(await token({ iss: GREEN, sub: "system:serviceaccount:orders:orders-api" })), prod, NOW);
+        assert.deepEqual(result.findings, ["matches workload orders-api, credential fic-green (cluster green)."]);
+        assert.equal(result.ok, true);
+        assert.equal(result.match?.workload, "orders-api");
+    });
+
+    it("spots an issuer that differs only by the trailing slash", async () => {
+        const result = diagnose(presented(await token({ iss: BLUE.slice(0, -1), sub: "system:serviceaccount:payments:payments" })), prod, NOW);
+        assert.deepEqual(result.findings, [`the issuer differs only by a trailing slash: the token says "${BLUE.slice(0, -1)}", the credentials trust "${BLUE}".`]);
+        assert.equal(result.ok, false);
+    });
+
+    it("names the namespace that differs, with the closest declared subject", async () => {
+        const result = diagnose(presented(await token({ iss: BLUE, sub: "system:serviceaccount:order:orders-api" })), prod, NOW);
+        assert.deepEqual(result.findings, [
+            'the pod runs with namespace "order" instead of "orders": the credential trusts "system:serviceaccount:orders:orders-api" (workload orders-api, credential fic-blue (cluster blue)).',
+        ]);
+    });
+
+    it("names the ServiceAccount that differs", async () => {
+        const result = diagnose(presented(await token({ iss: BLUE, sub: "system:serviceaccount:ingest:ingest" })), prod, NOW);
+        assert.deepEqual(result.findings, [
+            'the pod runs with ServiceAccount "ingest" instead of "ingest-chart": the credential trusts "system:serviceaccount:ingest:ingest-chart" (workload ingest, credential fic-blue (cluster blue)).',
+        ]);
+    });
+
+    it("reports a wrong audience", async () => {
+        const result = diagnose(presented(await token({ iss: GREEN, sub: "system:serviceaccount:payments:payments", aud: "https://kubernetes.default.svc" })), prod, NOW);
+        assert.deepEqual(result.findings, [
+            `the audience is wrong: the token is for ["https://kubernetes.default.svc"], workload payments, credential fic-green (cluster green) expects ["${AUDIENCE}"] (the webhook's projected token carries it; a token requested by hand may not).`,
+        ]);
+    });
+
+    it("reports an expired token even when the credential matches", async () => {
+        const expiry = new Date(NOW.getTime() - 60_000);
+        const result = diagnose(presented(await token({ iss: BLUE, sub: "system:serviceaccount:orders:orders-api", exp: expiry })), prod, NOW);
+        assert.deepEqual(result.findings, [
+            "the token expired at 2026-11-30T11:59:00.000Z; projected tokens are refreshed by the kubelet, so read the file again instead of caching it.",
+            "matches workload orders-api, credential fic-blue (cluster blue).",
+        ]);
+        assert.equal(result.ok, false);
+    });
+
+    it("says when the token's cluster is not federated for the workload", async () => {
+        const cluster = { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 }, adminGroupObjectIds: ["11111111-1111-1111-1111-111111111111"], private: true };
+        const run = await runStack({
+            stack: "dev",
+            config: flattenConfig({
+                "azure-native:location": "westeurope",
+                "aks-workload-identity:clusters": { a: cluster, b: cluster },
+                "aks-workload-identity:workloads": { api: { namespace: "api", clusters: ["a"] }, web: { namespace: "web", clusters: ["b"] } },
+            }),
+        });
+        const declared = declaredCredentials(trustMap(run.resources), { a: BLUE, b: GREEN });
+        const result = diagnose(presented(await token({ iss: GREEN, sub: "system:serviceaccount:api:api" })), declared, NOW);
+        assert.deepEqual(result.findings, [
+            'the pod runs with namespace "api" instead of "web" and ServiceAccount "api" instead of "web": the credential trusts "system:serviceaccount:web:web" (workload web, credential fic-b (cluster b)).',
+            "cluster b is not federated for workload api, whose ServiceAccount this is; it is federated with: a. Add b to its clusters.",
+        ]);
+    });
+
+    it("checks the issuer's form and names the possible clusters when their URLs are not given", async () => {
+        const result = diagnose(
+            presented(await token({ iss: BLUE.slice(0, -1), sub: "system:serviceaccount:orders:orders-api" })),
+            prodUnknownIssuers,
+            NOW,
+        );
+        assert.deepEqual(result.findings, [
+            `the issuer "${BLUE.slice(0, -1)}" lacks the trailing "/" that AKS issuers end with; copy it exactly from the cluster (pulumi stack output clusters).`,
+            "the clusters' issuer URLs are known only after deployment: pass --outputs or --cluster-issuer to compare. Clusters in westeurope federated for this subject: blue, green.",
+        ]);
+        const other = diagnose({ issuer: "https://issuer.example.com", subject: "x", audiences: [AUDIENCE] }, prodUnknownIssuers, NOW);
+        assert.deepEqual(other.findings, [
+            'the issuer "https://issuer.example.com" does not have the form of an AKS issuer (https://<region>.oic.prod-aks.azure.com/<tenant>/<id>/) nor of any issuer the stack declares.',
+        ]);
+    });
+
+    it("says a token from another cluster is not trusted at all", async () => {
+        const stranger = `https://northeurope.oic.prod-aks.azure.com/${TENANT}/99999999-0000-4000-8000-000000000000/`;
+        const result = diagnose(presented(await token({ iss: stranger, sub: "system:serviceaccount:orders:orders-api" })), prod, NOW);
+        assert.deepEqual(result.findings, [`no credential trusts this issuer; the stack's clusters issue tokens as: blue ${BLUE}, green ${GREEN}. The token comes from another cluster.`]);
+    });
+
+    describe("the doctor command", () => {
+        const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
+        const doctor = path.join(ROOT, "tools", "doctor.ts");
+
+        it("reads a token file and the deployed outputs, exits 0 on a match and never prints the token", async () => {
+            const dir = mkdtempSync(path.join(tmpdir(), "doctor-"));
+            const jwt = await token({ iss: BLUE, sub: "system:serviceaccount:orders:orders-api", exp: new Date(Date.now() + 3600_000) });
+            writeFileSync(path.join(dir, "token"), `${jwt}\n`);
+            writeFileSync(path.join(dir, "outputs.json"), JSON.stringify({ clusters: { blue: { oidcIssuerUrl: BLUE }, green: { oidcIssuerUrl: GREEN } } }));
+            const result = spawnSync(tsx, [doctor, "--stack", "prod", "--token", `@${path.join(dir, "token")}`, "--outputs", path.join(dir, "outputs.json")], {
+                cwd: ROOT,
+                encoding: "utf8",
+            });
+            assert.equal(result.status, 0, result.stderr);
+            assert.match(result.stdout, /\nOK: a federated credential accepts this token\.\n {2}- matches workload orders-api, credential fic-blue \(cluster blue\)\.\n$/);
+            assert.equal(result.stdout.includes(jwt.split(".")[2]), false, "the signature is not printed");
+            assert.equal(result.stdout.includes(jwt), false, "the token is not printed");
+        });
+
+        it("takes issuer and subject from an AADSTS message and exits 1 when nothing matches", () => {
+            const result = spawnSync(
+                tsx,
+                [doctor, "--stack", "prod", "--cluster-issuer", `blue=${BLUE}`, "--cluster-issuer", `green=${GREEN}`, "--issuer", GREEN, "--subject", "system:serviceaccount:orders:order-api"],
+                { cwd: ROOT, encoding: "utf8" },
+            );
+            assert.equal(result.status, 1);
+            assert.match(result.stdout, /NO MATCH: Entra ID would refuse this token/);
+            assert.match(result.stdout, /ServiceAccount "order-api" instead of "orders-api"/);
+        });
+
+        it("refuses a missing token with exit code 2", () => {
+            const result = spawnSync(tsx, [doctor, "--stack", "prod"], { cwd: ROOT, encoding: "utf8" });
+            assert.equal(result.status, 2);
+            assert.match(result.stderr, /^Give --token, or --issuer and --subject\./);
+        });
+    });
+});

@@ -10,36 +10,17 @@ import {
     MIN_TOKEN_EXPIRATION_SECONDS,
 } from "./constants";
 import { KUBELOGIN_MODES } from "./kubeconfig";
+import { namespaceProblem, serviceAccountNameProblem } from "./kubernetes-names";
 import { AZURE_REGIONS } from "./regions";
 import { closestMatch } from "./suggest";
 import { broadScopeProblem, invalidScopeMessage, parseScope, resolveRole, GUID_PATTERN } from "./roles";
+
+export { namespaceProblem, serviceAccountNameProblem };
 
 /**
  * Pure validation rules shared by the stack config and the components' args. Each rule returns
  * a message (the bad value and what is allowed) or undefined; callers prefix the path.
  */
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** A Kubernetes namespace: an RFC 1123 label, not `kube-system`. */
-export function namespaceProblem(namespace: string): string | undefined {
-    if (namespace.length > 63 || !DNS_LABEL.test(namespace)) {
-        return `invalid namespace "${namespace}". Allowed values are RFC 1123 labels: at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit.`;
-    }
-    if (namespace === "kube-system") {
-        return 'namespace "kube-system" is refused: AKS excludes it from the workload identity webhook, so pods there never get a token.';
-    }
-    return undefined;
-}
-
-/** A ServiceAccount name: an RFC 1123 subdomain. */
-export function serviceAccountNameProblem(name: string): string | undefined {
-    if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
-        return `invalid ServiceAccount name "${name}". Allowed values are RFC 1123 subdomains: at most 253 lower-case letters, digits, "-" and ".", starting and ending with a letter or digit.`;
-    }
-    return undefined;
-}
 
 export function tokenExpirationProblem(seconds: number): string | undefined {
     if (!Number.isInteger(seconds) || seconds < MIN_TOKEN_EXPIRATION_SECONDS || seconds > MAX_TOKEN_EXPIRATION_SECONDS) {

@@ -77,6 +77,15 @@ export interface WorkloadIdentityClusterArgs {
      * every 2 minutes. @default false
      */
     keyVaultSecretsProvider?: boolean;
+    /** The Azure Policy add-on (`addonProfiles.azurepolicy`). @default true */
+    azurePolicy?: boolean;
+    /** The image cleaner, removing unused images from the nodes weekly (`securityProfile.imageCleaner`). @default true */
+    imageCleaner?: boolean;
+    /**
+     * Microsoft Defender for Containers, reporting to this Log Analytics workspace
+     * (`securityProfile.defender`). @default off
+     */
+    defenderLogAnalyticsWorkspaceResourceId?: pulumi.Input<string>;
     /** Protect the cluster from deletion and replacement (`protect`). @default false */
     protect?: boolean;
     /** Tags on the cluster and its node pools. @default none */
@@ -144,14 +153,19 @@ export class WorkloadIdentityCluster extends KubernetesClusterComponent {
                     adminGroupObjectIDs: args.adminGroupObjectIds ?? [],
                 },
                 oidcIssuerProfile: { enabled: true },
-                ...(args.keyVaultSecretsProvider === true
-                    ? {
-                          addonProfiles: {
-                              [KEY_VAULT_SECRETS_PROVIDER_ADDON]: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } },
-                          },
-                      }
-                    : {}),
-                securityProfile: { workloadIdentity: { enabled: true } },
+                addonProfiles: {
+                    azurepolicy: { enabled: args.azurePolicy ?? true },
+                    ...(args.keyVaultSecretsProvider === true
+                        ? { [KEY_VAULT_SECRETS_PROVIDER_ADDON]: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } } }
+                        : {}),
+                },
+                securityProfile: {
+                    workloadIdentity: { enabled: true },
+                    imageCleaner: { enabled: args.imageCleaner ?? true, intervalHours: 168 },
+                    ...(args.defenderLogAnalyticsWorkspaceResourceId === undefined
+                        ? {}
+                        : { defender: { logAnalyticsWorkspaceResourceId: args.defenderLogAnalyticsWorkspaceResourceId, securityMonitoring: { enabled: true } } }),
+                },
                 autoUpgradeProfile: {
                     upgradeChannel,
                     nodeOSUpgradeChannel: args.nodeOsUpgradeChannel ?? "NodeImage",

@@ -411,3 +411,9 @@ function keyVaultArgsProblems(args: WorkloadIdentityArgs, onCluster: boolean): s
     }
     return problems;
 }
+
+export function workspaceIdProblem(resourceId: string): string | undefined {
+    return /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.OperationalInsights\/workspaces\/[-\w]{4,63}$/i.test(resourceId)
+        ? undefined
+        : `invalid Log Analytics workspace ID "${resourceId}". Allowed values are /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name>.`;
+}

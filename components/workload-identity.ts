@@ -150,16 +150,31 @@ export class WorkloadIdentityGrants {
             throw new pulumi.ResourceError(role.error, this.owner, true);
         }
         const allowBroadScope = args.allowBroadScope ?? false;
-        const scope = pulumi.output(args.scope).apply((value) => {
-            // A scope from another resource is only known now; apply the same guard.
-            const late = roleAssignmentProblems(args.role, value, allowBroadScope);
-            const message = late.role ?? late.scope;
-            if (message !== undefined) {
-                throw new Error(`Role assignment "${key}" of ${this.ownerName}: ${message}`);
-            }
-            return value;
-        });
-        const roleDefinitionId = scope.apply((value) => roleDefinitionIdAt(role, value));
+        const knownScope = known(args.scope);
+        let scope: pulumi.Input<string>;
+        let roleDefinitionId: pulumi.Input<string>;
+        let name: pulumi.Input<string>;
+        if (knownScope !== undefined) {
+            // Checked above already: one apply, for the principal, is all a known scope needs.
+            scope = knownScope;
+            roleDefinitionId = roleDefinitionIdAt(role, knownScope);
+            const definition = roleDefinitionId;
+            name = this.principalId.apply((principal) => roleAssignmentName(knownScope, principal, definition));
+        } else {
+            const lateScope = pulumi.output(args.scope).apply((value) => {
+                // A scope from another resource is only known now; apply the same guard.
+                const late = roleAssignmentProblems(args.role, value, allowBroadScope);
+                const message = late.role ?? late.scope;
+                if (message !== undefined) {
+                    throw new Error(`Role assignment "${key}" of ${this.ownerName}: ${message}`);
+                }
+                return value;
+            });
+            const lateDefinition = lateScope.apply((value) => roleDefinitionIdAt(role, value));
+            scope = lateScope;
+            roleDefinitionId = lateDefinition;
+            name = pulumi.all([lateScope, this.principalId, lateDefinition]).apply(([s, p, r]) => roleAssignmentName(s, p, r));
+        }
         const assignment = new authorization.RoleAssignment(
             `${this.ownerName}-ra-${key}`,
             {
@@ -168,9 +183,7 @@ export class WorkloadIdentityGrants {
                 // Without it Azure looks the principal up as a User and fails on replication delay.
                 principalType: "ServicePrincipal",
                 roleDefinitionId,
-                roleAssignmentName: pulumi
-                    .all([scope, this.principalId, roleDefinitionId])
-                    .apply(([s, p, r]) => roleAssignmentName(s, p, r)),
+                roleAssignmentName: name,
                 description: args.description ?? `${role.name ?? role.guid} for workload ${this.ownerName} (${key}).`,
                 ...(args.condition === undefined ? {} : { condition: args.condition, conditionVersion: "2.0" }),
             },

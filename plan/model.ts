@@ -1,5 +1,6 @@
 import { CLIENT_ID_ANNOTATION, ENTRA_TOKEN_EXCHANGE_AUDIENCE } from "../components/constants";
 import { BUILT_IN_ROLES } from "../components/roles";
+import { evaluatePolicies } from "../policy/evaluate";
 import type { RecordedResource, RunResult } from "../testing/mock-runner";
 import { CREATE_SECONDS, DEFAULT_CREATE_SECONDS } from "./durations";
 
@@ -407,7 +408,13 @@ export function buildPlan(stack: string, run: RunResult): Plan {
             workloads: resources.filter((r) => r.type === TYPES.workloadComponent).map((r) => r.name),
         },
         trust: trustMap(resources),
-        problems: [...run.logs.map((log) => `${log.severity}: ${log.message}`), ...trustChainProblems(resources)],
+        problems: [
+            ...run.logs.map((log) => `${log.severity}: ${log.message}`),
+            ...trustChainProblems(resources),
+            ...evaluatePolicies(resources, { stack }).map(
+                (violation) => `policy ${violation.policy} (${violation.enforcementLevel})${violation.urn ? ` on ${violation.urn.split("::").pop() ?? ""}` : ""}: ${violation.message}`,
+            ),
+        ],
         deployment: deploymentEstimate(resources),
     };
 }

@@ -17,6 +17,7 @@ import {
     ficNameClash,
     guidProblem,
     keyVaultIdProblem,
+    workspaceIdProblem,
     keyVaultObjectNameProblem,
     identityNameProblem,
     resourceGroupNameProblem,
@@ -94,6 +95,9 @@ const clusterSchema = z.strictObject({
     disableLocalAccounts: z.boolean().default(true),
     networkPolicy: z.enum(["cilium", "calico", "azure"]).default("cilium"),
     keyVaultSecretsProvider: z.boolean().optional(),
+    azurePolicy: z.boolean().default(true),
+    imageCleaner: z.boolean().default(true),
+    defender: z.strictObject({ logAnalyticsWorkspaceResourceId: z.string().superRefine(rule(workspaceIdProblem)) }).optional(),
 });
 
 /** The only keys an `existing` cluster entry takes besides `existing`: nothing else is changed on it. */

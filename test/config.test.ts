@@ -64,6 +64,8 @@ describe("stack config", () => {
                     disableLocalAccounts: true,
                     networkPolicy: "cilium",
                     keyVaultSecretsProvider: false,
+                    azurePolicy: true,
+                    imageCleaner: true,
                 },
             },
             workloads: {

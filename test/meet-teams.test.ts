@@ -113,9 +113,10 @@ describe("Key Vault secrets and the quick-start", () => {
 
         // Only the cluster the Key Vault workload runs on gets the add-on.
         assert.deepEqual(named(run.resources, "azure-native:containerservice:ManagedCluster", "main-aks").inputs.addonProfiles, {
+            azurepolicy: { enabled: true },
             azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } },
         });
-        assert.equal(named(run.resources, "azure-native:containerservice:ManagedCluster", "spare-aks").inputs.addonProfiles, undefined);
+        assert.deepEqual(named(run.resources, "azure-native:containerservice:ManagedCluster", "spare-aks").inputs.addonProfiles, { azurepolicy: { enabled: true } });
 
         const spc = named(run.resources, "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "orders-api-spc-main");
         assert.deepEqual(spc.inputs, {

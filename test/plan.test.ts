@@ -69,7 +69,11 @@ describe("offline plan of a small stack", () => {
                 ],
             },
         ]);
-        assert.deepEqual(plan.problems, []);
+        // The policy pack's advisories: no Key Vault workload, no Defender workspace in this config.
+        assert.deepEqual(
+            plan.problems.map((problem) => problem.split(": ")[0]),
+            ["policy aks-key-vault-secrets-provider (advisory) on main-aks", "policy aks-defender (advisory) on main-aks"],
+        );
         // Resource group, cluster, then the FIC (10 s) outlasts provider, namespace and ServiceAccount (4 s).
         assert.deepEqual(plan.deployment, {
             seconds: 495,
@@ -205,7 +209,7 @@ describe("the plan command", () => {
         const output = execFileSync(tsx, [plan, "--stack", "dev"], { cwd: ROOT, encoding: "utf8" });
         assert.match(output, /^Plan for stack dev\n/);
         assert.match(output, /\n {2}orders-api: managed identity id-orders-api-dev\n {4}FIC fic-main: issuer issuer of cluster main \(its URL is known after deployment\)\n/);
-        assert.match(output, /\nProblems\n {2}none\n/);
+        assert.match(output, /\nProblems\n {2}- policy aks-defender \(advisory\) on main-aks: ManagedCluster "main-aks": Microsoft Defender is not enabled/);
     });
 
     it("prints the validation errors of an invalid config and exits 1", () => {

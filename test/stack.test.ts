@@ -157,9 +157,12 @@ describe("dev stack: one cluster, managed identities", () => {
             disableLocalAccounts: true,
             aadProfile: { managed: true, enableAzureRBAC: true, adminGroupObjectIDs: ["11111111-1111-1111-1111-111111111111"] },
             oidcIssuerProfile: { enabled: true },
-            // orders-api mounts Key Vault secrets on this cluster.
-            addonProfiles: { azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } } },
-            securityProfile: { workloadIdentity: { enabled: true } },
+            addonProfiles: {
+                azurepolicy: { enabled: true },
+                // orders-api mounts Key Vault secrets on this cluster.
+                azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } },
+            },
+            securityProfile: { workloadIdentity: { enabled: true }, imageCleaner: { enabled: true, intervalHours: 168 } },
             autoUpgradeProfile: { upgradeChannel: "stable", nodeOSUpgradeChannel: "NodeImage" },
             apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24"] },
             networkProfile: {

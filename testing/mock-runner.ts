@@ -236,7 +236,19 @@ export function placeholderUserKubeconfig(clusterName: string): string {
  * Runs the program for one stack under mocks and returns what it registered. Rejects with the
  * program's error (a config error among them); `lastRun()` still holds what was recorded up to then.
  */
-export async function runStack(options: RunOptions): Promise<RunResult> {
+export function runStack(options: RunOptions): Promise<RunResult> {
+    // The SDK's runtime state is global to the process: runs take turns.
+    const run = queue.then(() => runOnce(options));
+    queue = run.then(
+        () => undefined,
+        () => undefined,
+    );
+    return run;
+}
+
+let queue: Promise<void> = Promise.resolve();
+
+async function runOnce(options: RunOptions): Promise<RunResult> {
     // Loaded lazily so that importing the runner registers nothing and costs little.
     const pulumi = await import("@pulumi/pulumi");
     const { MockMonitor } = await import("@pulumi/pulumi/runtime/mocks");

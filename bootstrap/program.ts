@@ -1,0 +1,389 @@
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as keyvault from "@pulumi/azure-native/keyvault";
+import * as resources from "@pulumi/azure-native/resources";
+import * as storage from "@pulumi/azure-native/storage";
+import * as azuread from "@pulumi/azuread";
+import { GITHUB_ACTIONS_ISSUER } from "../components/constants";
+import { roleAssignmentName } from "../components/names";
+import { BUILT_IN_ROLES, roleDefinitionIdFor, type BuiltInRoleName } from "../components/roles";
+import { WorkloadIdentity, type FederationArgs } from "../components/workload-identity";
+import { excludeRolesCondition } from "./conditions";
+import { GITHUB_FEDERATION_KEY, keyVaultSecretsProvider, type BootstrapConfig, type EnvironmentConfig, type Federation } from "./config";
+import { environmentSubject, ghVariableCommands, pullRequestSubject, shellQuote, type EnvironmentVariable, type RepositoryVariable } from "./github";
+
+/** Microsoft Graph's application (client) ID, the same in every tenant. */
+export const MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
+
+/**
+ * Microsoft Graph application permission Application.ReadWrite.OwnedBy: create app registrations
+ * and manage only those the principal owns (not Application.ReadWrite.All).
+ */
+export const APPLICATION_READWRITE_OWNEDBY_ROLE_ID = "18a4783c-866b-4cc7-a460-3d5e5662c884";
+
+/** The container that holds the bootstrap's own state, for the operators only. */
+export const BOOTSTRAP_STATE_CONTAINER = "bootstrap";
+
+/** What one environment got: its resource group, state container, secrets key and pipeline identity. */
+export interface BootstrapEnvironment {
+    readonly config: EnvironmentConfig;
+    readonly resourceGroup: resources.ResourceGroup;
+    readonly stateContainer: storage.BlobContainer;
+    readonly secretsKey: keyvault.Key;
+    readonly identity: WorkloadIdentity;
+    /** ARM IDs of the three, each resolved once the resource exists. */
+    readonly scopes: { readonly resourceGroup: pulumi.Output<string>; readonly stateContainer: pulumi.Output<string>; readonly secretsKey: pulumi.Output<string> };
+}
+
+export interface Bootstrap {
+    readonly config: BootstrapConfig;
+    readonly resourceGroup: resources.ResourceGroup;
+    readonly stateAccount: storage.StorageAccount;
+    readonly vault: keyvault.Vault;
+    /** Keyed by environment name, in promotion order. */
+    readonly environments: Readonly<Record<string, BootstrapEnvironment>>;
+    readonly pullRequest: WorkloadIdentity;
+}
+
+/**
+ * An ARM ID written from the names this program chose, resolved once `resource` exists. The ID
+ * is known before deployment (a preview shows the real scope), and a role assignment on it waits
+ * for the resource instead of racing it.
+ */
+function idOnceCreated(resource: pulumi.CustomResource, id: string): pulumi.Output<string> {
+    return resource.id.apply(() => id);
+}
+
+/** A stable key for a scope: the same scope keeps the same assignment, whichever workload declares it. */
+export function scopeKey(scope: string): string {
+    return createHash("sha256").update(scope.toLowerCase()).digest("hex").slice(0, 8);
+}
+
+function federationArgs(federations: Readonly<Record<string, Federation>>): Record<string, FederationArgs> {
+    return Object.fromEntries(Object.entries(federations).map(([federationKey, federation]) => [federationKey, { ...federation }]));
+}
+
+/** A built-in role for an operator (a user or group, not a workload), with the same deterministic name. */
+function assignOperatorRole(
+    name: string,
+    operator: { objectId: string; principalType: "User" | "Group" },
+    role: BuiltInRoleName,
+    scope: pulumi.Output<string>,
+    subscriptionId: string,
+    description: string,
+): authorization.RoleAssignment {
+    const roleDefinitionId = roleDefinitionIdFor({ name: role, guid: BUILT_IN_ROLES[role] }, { kind: "resource", subscriptionId });
+    return new authorization.RoleAssignment(name, {
+        scope,
+        principalId: operator.objectId,
+        principalType: operator.principalType,
+        roleDefinitionId,
+        roleAssignmentName: scope.apply((value) => roleAssignmentName(value, operator.objectId, roleDefinitionId)),
+        description,
+    });
+}
+
+/**
+ * Creates the team's shared state (storage account, one container and one Key Vault key per
+ * environment), each environment's resource group, and one federated pipeline identity per
+ * environment plus a read-only one for pull requests, each with the least it needs.
+ */
+export function buildBootstrap(config: BootstrapConfig): Bootstrap {
+    const { subscriptionId, tags } = config;
+    const groupId = `/subscriptions/${subscriptionId}/resourceGroups/${config.resourceGroupName}`;
+    const accountId = `${groupId}/providers/Microsoft.Storage/storageAccounts/${config.state.accountName}`;
+    const vaultId = `${groupId}/providers/Microsoft.KeyVault/vaults/${config.keyVaultName}`;
+    const condition = excludeRolesCondition();
+    const repository = `${config.github.owner}/${config.github.repository}`;
+
+    // State, keys and the pipelines' own identities live apart from every environment's resource
+    // group: a pipeline that is Contributor on its group can then not touch its own credentials.
+    const resourceGroup = new resources.ResourceGroup(
+        "bootstrap",
+        { resourceGroupName: config.resourceGroupName, location: config.location, tags },
+        { protect: true },
+    );
+
+    const stateAccount = new storage.StorageAccount(
+        "state",
+        {
+            resourceGroupName: resourceGroup.name,
+            accountName: config.state.accountName,
+            location: config.location,
+            kind: "StorageV2",
+            sku: { name: config.state.sku },
+            accessTier: "Hot",
+            // Entra ID only: no account keys (nor SAS signed with them), no anonymous reads.
+            allowSharedKeyAccess: false,
+            defaultToOAuthAuthentication: true,
+            allowBlobPublicAccess: false,
+            allowCrossTenantReplication: false,
+            enableHttpsTrafficOnly: true,
+            minimumTlsVersion: "TLS1_2",
+            tags,
+        },
+        { protect: true },
+    );
+    const blobService = new storage.BlobServiceProperties(
+        "state",
+        {
+            resourceGroupName: resourceGroup.name,
+            accountName: config.state.accountName,
+            blobServicesName: "default",
+            // Every checkpoint Pulumi writes stays recoverable: versions, and soft delete of blobs and containers.
+            isVersioningEnabled: true,
+            deleteRetentionPolicy: { enabled: true, days: config.state.retentionDays },
+            containerDeleteRetentionPolicy: { enabled: true, days: config.state.retentionDays },
+        },
+        { dependsOn: [stateAccount] },
+    );
+    const bootstrapContainer = new storage.BlobContainer(
+        "bootstrap-state",
+        { resourceGroupName: resourceGroup.name, accountName: config.state.accountName, containerName: BOOTSTRAP_STATE_CONTAINER, publicAccess: "None" },
+        { dependsOn: [blobService], protect: true },
+    );
+
+    const vault = new keyvault.Vault(
+        "secrets",
+        {
+            resourceGroupName: resourceGroup.name,
+            vaultName: config.keyVaultName,
+            location: config.location,
+            tags,
+            properties: {
+                tenantId: config.tenantId,
+                sku: { family: "A", name: "standard" },
+                // Azure RBAC per key decides who may use it; no access policies.
+                enableRbacAuthorization: true,
+                enableSoftDelete: true,
+                softDeleteRetentionInDays: 90,
+                // A deleted key cannot be purged early, so state encrypted with it stays readable.
+                enablePurgeProtection: true,
+                publicNetworkAccess: "Enabled",
+            },
+        },
+        { protect: true },
+    );
+
+    const environments: Record<string, BootstrapEnvironment> = {};
+    for (const environment of config.environments) {
+        const environmentGroup = new resources.ResourceGroup(
+            `environment-${environment.name}`,
+            { resourceGroupName: environment.resourceGroupName, location: environment.location, tags: { ...tags, ...environment.tags } },
+            { protect: true },
+        );
+        const stateContainer = new storage.BlobContainer(
+            `state-${environment.name}`,
+            { resourceGroupName: resourceGroup.name, accountName: config.state.accountName, containerName: environment.backendContainer, publicAccess: "None" },
+            { dependsOn: [blobService, bootstrapContainer], protect: true },
+        );
+        // Pulumi's azurekeyvault secrets provider encrypts and decrypts a data key with RSA-OAEP-256.
+        // No rotation policy: without a version in its URL the provider always uses the latest key.
+        const secretsKey = new keyvault.Key(
+            `secrets-${environment.name}`,
+            {
+                resourceGroupName: resourceGroup.name,
+                vaultName: config.keyVaultName,
+                keyName: environment.secretsKeyName,
+                properties: { kty: "RSA", keySize: 3072, keyOps: ["encrypt", "decrypt"] },
+            },
+            { dependsOn: [vault], protect: true },
+        );
+        const scopes = {
+            resourceGroup: idOnceCreated(environmentGroup, `/subscriptions/${subscriptionId}/resourceGroups/${environment.resourceGroupName}`),
+            stateContainer: idOnceCreated(stateContainer, `${accountId}/blobServices/default/containers/${environment.backendContainer}`),
+            secretsKey: idOnceCreated(secretsKey, `${vaultId}/keys/${environment.secretsKeyName}`),
+        };
+
+        const identity = new WorkloadIdentity(`deploy-${environment.name}`, {
+            resourceGroupName: resourceGroup.name,
+            location: config.location,
+            identityName: environment.identityName,
+            federations: {
+                [GITHUB_FEDERATION_KEY]: {
+                    issuer: GITHUB_ACTIONS_ISSUER,
+                    subject: environmentSubject(config.github.owner, config.github.repository, environment.name),
+                },
+                ...federationArgs(environment.federations),
+            },
+            tags,
+        });
+        const who = `the ${environment.name} pipeline of ${repository}`;
+        identity.grants.assign("state", {
+            role: "Storage Blob Data Contributor",
+            scope: scopes.stateContainer,
+            description: `Pulumi state of stack ${environment.stack}, for ${who}.`,
+        });
+        identity.grants.assign("secrets", {
+            role: "Key Vault Crypto User",
+            scope: scopes.secretsKey,
+            description: `Secrets provider of stack ${environment.stack}, for ${who}.`,
+        });
+        identity.grants.assign("contributor", {
+            role: "Contributor",
+            scope: scopes.resourceGroup,
+            description: `Resources of stack ${environment.stack}, for ${who}.`,
+        });
+        identity.grants.assign("rbac-admin", {
+            role: "Role Based Access Control Administrator",
+            scope: scopes.resourceGroup,
+            condition,
+            description: `Role assignments of stack ${environment.stack}, for ${who}; never Owner, User Access Administrator or RBAC Administrator.`,
+        });
+        for (const scope of environment.workloadScopes) {
+            identity.grants.assign(`rbac-admin-${scopeKey(scope)}`, {
+                role: "Role Based Access Control Administrator",
+                scope,
+                condition,
+                description: `Workload role assignments of stack ${environment.stack} at this scope, for ${who}; never Owner, User Access Administrator or RBAC Administrator.`,
+            });
+        }
+        // Cluster admin from the moment a cluster exists, the way operators are.
+        for (const groupObjectId of environment.adminGroupObjectIds) {
+            new azuread.GroupMember(
+                `deploy-${environment.name}-admins-${groupObjectId.toLowerCase()}`,
+                { groupObjectId, memberObjectId: identity.principalId },
+                { parent: identity },
+            );
+        }
+        if (environment.hasApplicationWorkloads) {
+            new azuread.AppRoleAssignment(
+                `deploy-${environment.name}-graph-applications`,
+                {
+                    appRoleId: APPLICATION_READWRITE_OWNEDBY_ROLE_ID,
+                    principalObjectId: identity.principalId,
+                    // Checked by the config: required whenever an environment has application workloads.
+                    resourceObjectId: config.microsoftGraphServicePrincipalObjectId as string,
+                },
+                { parent: identity },
+            );
+        }
+        environments[environment.name] = { config: environment, resourceGroup: environmentGroup, stateContainer, secretsKey, identity, scopes };
+    }
+
+    // Pull requests run code nobody has reviewed yet: read-only, and on one environment only.
+    const previewed = environments[config.pullRequest.environment];
+    const pullRequest = new WorkloadIdentity("pull-request", {
+        resourceGroupName: resourceGroup.name,
+        location: config.location,
+        identityName: config.pullRequest.identityName,
+        federations: {
+            [GITHUB_FEDERATION_KEY]: { issuer: GITHUB_ACTIONS_ISSUER, subject: pullRequestSubject(config.github.owner, config.github.repository) },
+            ...federationArgs(config.pullRequest.federations),
+        },
+        tags,
+    });
+    const reader = `the pull-request preview of ${repository}`;
+    pullRequest.grants.assign("reader", {
+        role: "Reader",
+        scope: previewed.scopes.resourceGroup,
+        description: `Reads stack ${previewed.config.stack}'s resources, for ${reader}.`,
+    });
+    pullRequest.grants.assign("aks-rbac-reader", {
+        role: "Azure Kubernetes Service RBAC Reader",
+        scope: previewed.scopes.resourceGroup,
+        description: `Reads stack ${previewed.config.stack}'s Kubernetes objects, for ${reader}.`,
+    });
+    pullRequest.grants.assign("aks-cluster-user", {
+        role: "Azure Kubernetes Service Cluster User Role",
+        scope: previewed.scopes.resourceGroup,
+        description: `The program reads each cluster's user kubeconfig (listClusterUserCredential; with local accounts off it holds no credential), for ${reader}.`,
+    });
+    pullRequest.grants.assign("state", {
+        role: "Storage Blob Data Reader",
+        scope: previewed.scopes.stateContainer,
+        description: `Reads stack ${previewed.config.stack}'s state (a preview takes no lock), for ${reader}.`,
+    });
+    pullRequest.grants.assign("secrets", {
+        role: "Key Vault Crypto User",
+        scope: previewed.scopes.secretsKey,
+        description: `Decrypts stack ${previewed.config.stack}'s secrets, for ${reader}.`,
+    });
+
+    // People who run `pulumi stack init`, the bootstrap itself and the break-glass commands.
+    const accountScope = idOnceCreated(stateAccount, accountId);
+    const vaultScope = idOnceCreated(vault, vaultId);
+    for (const [operatorKey, operator] of Object.entries(config.operators)) {
+        assignOperatorRole(`operator-${operatorKey}-state`, operator, "Storage Blob Data Contributor", accountScope, subscriptionId, `Team state, for operator ${operatorKey}.`);
+        assignOperatorRole(`operator-${operatorKey}-secrets`, operator, "Key Vault Crypto User", vaultScope, subscriptionId, `Stack secrets providers, for operator ${operatorKey}.`);
+    }
+
+    return { config, resourceGroup, stateAccount, vault, environments, pullRequest };
+}
+
+/** The stack outputs: what to set in GitHub, what to run once per stack, and the identities. */
+export function bootstrapOutputs(bootstrap: Bootstrap) {
+    const { config } = bootstrap;
+    const repository = `${config.github.owner}/${config.github.repository}`;
+    const previewed = bootstrap.environments[config.pullRequest.environment].config;
+    const backendUrl = (environment: EnvironmentConfig): string => `azblob://${environment.backendContainer}`;
+    const secretsProvider = (environment: EnvironmentConfig): string => keyVaultSecretsProvider(config.keyVaultName, environment.secretsKeyName);
+
+    const repositoryVariables: pulumi.Output<Partial<Record<RepositoryVariable, string>>> = pulumi.output({
+        AZURE_TENANT_ID: config.tenantId,
+        AZURE_SUBSCRIPTION_ID: config.subscriptionId,
+        AZURE_STORAGE_ACCOUNT: config.state.accountName,
+        PULL_REQUEST_AZURE_CLIENT_ID: bootstrap.pullRequest.clientId,
+        PULL_REQUEST_PULUMI_BACKEND_URL: backendUrl(previewed),
+        PULL_REQUEST_STACK: previewed.stack,
+        ...(config.runsOn === undefined ? {} : { DEPLOY_RUNS_ON: JSON.stringify(config.runsOn) }),
+    });
+    const environmentVariables: pulumi.Output<Record<string, Record<EnvironmentVariable, string>>> = pulumi.output(
+        Object.fromEntries(
+            config.environments.map((environment) => [
+                environment.name,
+                { AZURE_CLIENT_ID: bootstrap.environments[environment.name].identity.clientId, PULUMI_BACKEND_URL: backendUrl(environment) },
+            ]),
+        ),
+    );
+    const githubCommands = pulumi
+        .all([repositoryVariables, environmentVariables])
+        .apply(([repositoryValues, environmentValues]) =>
+            ghVariableCommands(
+                repository,
+                repositoryValues,
+                config.environments.map((environment) => [environment.name, environmentValues[environment.name]] as const),
+            ),
+        );
+    const stackInitCommands = [
+        `export AZURE_STORAGE_ACCOUNT=${shellQuote(config.state.accountName)}`,
+        // Pulumi's azurekeyvault secrets provider uses the Azure CLI login only when asked to.
+        "export AZURE_KEYVAULT_AUTH_VIA_CLI=true",
+        ...config.environments.map(
+            (environment) =>
+                `PULUMI_BACKEND_URL=${shellQuote(backendUrl(environment))} pulumi stack init ${environment.stack} --secrets-provider ${shellQuote(secretsProvider(environment))}`,
+        ),
+    ].join("\n");
+
+    return {
+        resourceGroupName: config.resourceGroupName,
+        stateStorageAccountName: config.state.accountName,
+        keyVaultName: config.keyVaultName,
+        bootstrapBackendUrl: `azblob://${BOOTSTRAP_STATE_CONTAINER}`,
+        environments: Object.fromEntries(
+            config.environments.map((environment) => {
+                const built = bootstrap.environments[environment.name];
+                return [
+                    environment.name,
+                    {
+                        stack: environment.stack,
+                        resourceGroupName: environment.resourceGroupName,
+                        backendUrl: backendUrl(environment),
+                        secretsProvider: secretsProvider(environment),
+                        identity: { name: environment.identityName, clientId: built.identity.clientId, principalId: built.identity.principalId },
+                    },
+                ];
+            }),
+        ),
+        pullRequest: {
+            environment: config.pullRequest.environment,
+            identity: { name: config.pullRequest.identityName, clientId: bootstrap.pullRequest.clientId, principalId: bootstrap.pullRequest.principalId },
+        },
+        githubVariables: { repository: repositoryVariables, environments: environmentVariables },
+        githubCommands,
+        stackInitCommands,
+    };
+}
+
+export type BootstrapOutputs = ReturnType<typeof bootstrapOutputs>;

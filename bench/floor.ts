@@ -1,20 +1,69 @@
+import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import * as resources from "@pulumi/azure-native/resources";
+import * as azuread from "@pulumi/azuread";
+import * as apiextensions from "@pulumi/kubernetes/apiextensions";
+import * as appsv1 from "@pulumi/kubernetes/apps/v1";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
+import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
+import { unwrapSecret } from "../testing/graph";
+import type { RecordedResource } from "../testing/mock-runner";
 
 /**
- * The bare SDK floor: a program that only registers BENCH_FLOOR_RESOURCES custom resources, each
- * with one plain input, so the bench can tell the SDK's own cost per resource from the program's.
+ * The SDK floor for the scaling bench: it registers exactly the resources a recorded run of the
+ * program registered (same classes, names, parents and input values) but with plain values, no
+ * components' logic, no validation, no applies. The difference to the program is our code's cost.
+ * BENCH_FLOOR_GRAPH names the JSON file of the recorded resources (bench/host.cjs writes it).
  */
-/** A custom resource with nothing of its own: what every provider resource class builds on. */
-class Thing extends pulumi.CustomResource {
-    constructor(name: string, value: number) {
-        super("bench:index:Thing", name, { value });
-    }
+
+type Constructor = new (name: string, args: never, opts?: pulumi.CustomResourceOptions) => pulumi.Resource;
+
+const CLASSES: Readonly<Record<string, Constructor>> = {
+    "azure-native:resources:ResourceGroup": resources.ResourceGroup,
+    "azure-native:containerservice:ManagedCluster": containerservice.ManagedCluster,
+    "azure-native:containerservice:AgentPool": containerservice.AgentPool,
+    "azure-native:managedidentity:UserAssignedIdentity": managedidentity.UserAssignedIdentity,
+    "azure-native:managedidentity:FederatedIdentityCredential": managedidentity.FederatedIdentityCredential,
+    "azure-native:authorization:RoleAssignment": authorization.RoleAssignment,
+    "azuread:index/application:Application": azuread.Application,
+    "azuread:index/servicePrincipal:ServicePrincipal": azuread.ServicePrincipal,
+    "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential": azuread.ApplicationFederatedIdentityCredential,
+    "pulumi:providers:kubernetes": KubernetesProvider,
+    "kubernetes:core/v1:Namespace": corev1.Namespace,
+    "kubernetes:core/v1:ServiceAccount": corev1.ServiceAccount,
+    "kubernetes:core/v1:ServiceAccountPatch": corev1.ServiceAccountPatch,
+    "kubernetes:apps/v1:Deployment": appsv1.Deployment,
+};
+
+function plain(inputs: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(inputs).map(([key, value]) => [key, unwrapSecret(value)]));
 }
 
 export = (): Record<string, never> => {
-    const count = Number(process.env.BENCH_FLOOR_RESOURCES ?? "0");
-    for (let i = 0; i < count; i++) {
-        new Thing(`thing-${i}`, i);
+    const recorded = JSON.parse(fs.readFileSync(process.env.BENCH_FLOOR_GRAPH as string, "utf8")) as RecordedResource[];
+    const created = new Map<string, pulumi.Resource>();
+    for (const resource of recorded) {
+        if (resource.type === "pulumi:pulumi:Stack") {
+            continue;
+        }
+        const parent = resource.parent === undefined ? undefined : created.get(resource.parent);
+        const opts = { parent };
+        let instance: pulumi.Resource;
+        if (!resource.custom) {
+            instance = new pulumi.ComponentResource(resource.type, resource.name, {}, opts);
+        } else if (resource.type.includes("SecretProviderClass")) {
+            instance = new apiextensions.CustomResource(resource.name, plain(resource.inputs) as never, opts);
+        } else {
+            const Class = CLASSES[resource.type];
+            if (Class === undefined) {
+                throw new Error(`The floor has no class for ${resource.type}.`);
+            }
+            instance = new Class(resource.name, plain(resource.inputs) as never, opts);
+        }
+        created.set(resource.urn, instance);
     }
     return {};
 };

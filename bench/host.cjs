@@ -7,7 +7,8 @@
  *   node bench/host.cjs <tsconfig path | -> <mock runner module> <program module> <stack config file>
  *
  * "-" skips TypeScript (a precompiled program). PULUMI_NODEJS_TRANSPILE_ONLY is honoured as the
- * host honours it. Prints one JSON line: { resources, maxRssKB, programMs }.
+ * host honours it. Prints one JSON line: { resources, maxRssKB, programMs }. With BENCH_DUMP_GRAPH set,
+ * also writes the recorded resources to that file.
  */
 const fs = require("node:fs");
 const path = require("node:path");
@@ -52,6 +53,10 @@ runner
         },
     })
     .then((run) => {
+        if (process.env.BENCH_DUMP_GRAPH) {
+            // The floor replays exactly these resources (bench/floor.ts).
+            fs.writeFileSync(process.env.BENCH_DUMP_GRAPH, JSON.stringify(run.resources));
+        }
         process.stdout.write(
             `${JSON.stringify({ resources: run.resources.length, maxRssKB: process.resourceUsage().maxRSS, programMs: Math.round(performance.now() - started) })}\n`,
         );

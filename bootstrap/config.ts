@@ -1,7 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
 import { z } from "zod";
 import { MAX_FEDERATED_CREDENTIALS } from "../components/constants";
 import { normalizeNamePart } from "../components/names";
@@ -16,6 +15,7 @@ import {
     resourceGroupNameProblem,
 } from "../components/validation";
 import { parseStackConfig, rawStackConfig, type StackConfig } from "../stacks/config";
+import { ConfigError, formatConfigProblems, issueProblems, readStackFile, type ConfigProblem } from "../stacks/config-problems";
 
 /**
  * The bootstrap's one config path: stack config in, one typed, validated BootstrapConfig out,
@@ -173,22 +173,18 @@ export interface BootstrapConfig {
     readonly tags: Readonly<Record<string, string>>;
 }
 
-export interface BootstrapProblem {
-    readonly path: string;
-    readonly message: string;
-}
+export type BootstrapProblem = ConfigProblem;
 
 /** Raised for an invalid bootstrap config; printed by the Pulumi host without a stack trace. */
-export class BootstrapConfigError extends pulumi.RunError {
-    constructor(public readonly problems: readonly BootstrapProblem[]) {
-        super(formatBootstrapProblems(problems));
+export class BootstrapConfigError extends ConfigError {
+    constructor(problems: readonly BootstrapProblem[]) {
+        super(problems, "bootstrap config");
         this.name = "BootstrapConfigError";
     }
 }
 
 export function formatBootstrapProblems(problems: readonly BootstrapProblem[]): string {
-    const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
-    return `Invalid bootstrap config (${count}); nothing was created:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n")}`;
+    return formatConfigProblems(problems, "bootstrap config");
 }
 
 const PROVIDER_KEYS: Readonly<Record<string, string>> = {
@@ -205,84 +201,6 @@ function configPath(segments: readonly PropertyKey[]): string {
     }
     const root = PROVIDER_KEYS[String(head)] ?? `${BOOTSTRAP_PROJECT}:${String(head)}`;
     return rest.reduce<string>((text, segment) => (typeof segment === "number" ? `${text}[${segment}]` : `${text}.${String(segment)}`), root);
-}
-
-function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
-    let current = schema;
-    while (current instanceof z.ZodOptional || current instanceof z.ZodDefault) {
-        current = current.unwrap();
-    }
-    return current;
-}
-
-/** The keys the schema allows at `segments`, to suggest one for an unknown key. */
-function allowedKeys(root: z.core.$ZodType, segments: readonly PropertyKey[]): string[] {
-    let schema: z.core.$ZodType | undefined = root;
-    for (const segment of segments) {
-        schema = unwrap(schema);
-        if (schema instanceof z.ZodObject) {
-            schema = (schema.shape as Record<string, z.core.$ZodType | undefined>)[String(segment)];
-        } else if (schema instanceof z.ZodRecord) {
-            schema = schema.valueType;
-        } else if (schema instanceof z.ZodArray) {
-            schema = schema.element;
-        } else {
-            return [];
-        }
-        if (schema === undefined) {
-            return [];
-        }
-    }
-    schema = unwrap(schema);
-    return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
-}
-
-function describeValue(value: unknown): string {
-    return value === undefined ? "nothing" : JSON.stringify(value);
-}
-
-function issueProblems(root: z.core.$ZodType, prefix: readonly PropertyKey[], issue: z.core.$ZodIssue): BootstrapProblem[] {
-    const at = [...prefix, ...issue.path];
-    switch (issue.code) {
-        case "unrecognized_keys": {
-            const allowed = allowedKeys(root, issue.path);
-            return issue.keys.map((unknownKey) => {
-                const suggestion = closestMatch(unknownKey, allowed);
-                return {
-                    path: configPath([...at, unknownKey]),
-                    message: `unknown key.${suggestion ? ` Did you mean "${suggestion}"?` : ""} Allowed keys are: ${allowed.join(", ")}.`,
-                };
-            });
-        }
-        case "invalid_value":
-            return [{ path: configPath(at), message: `invalid value ${describeValue(issue.input)}. Allowed values are: ${issue.values.map(String).join(", ")}.` }];
-        case "invalid_type":
-            return [
-                {
-                    path: configPath(at),
-                    message: issue.input === undefined ? `required ${issue.expected} is missing.` : `expected ${issue.expected}, got ${describeValue(issue.input)}.`,
-                },
-            ];
-        case "invalid_key":
-            return [{ path: configPath(at), message: issue.issues.map((inner) => inner.message).join(" ") }];
-        case "invalid_union":
-            return [{ path: configPath(at), message: `invalid value ${describeValue(issue.input)}.` }];
-        case "custom":
-        case "invalid_format":
-            return [{ path: configPath(at), message: issue.message }];
-        default:
-            return [{ path: configPath(at), message: `${issue.message} (got ${describeValue(issue.input)}).` }];
-    }
-}
-
-/** The `config:` of a Pulumi stack file flattened as the CLI hands it to a program, and its `secretsprovider:`. */
-export function readStackFile(file: string): { config: Record<string, string>; secretsProvider: string | undefined } {
-    const document = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown>; secretsprovider?: unknown } | null;
-    const config: Record<string, string> = {};
-    for (const [fullKey, value] of Object.entries(document?.config ?? {})) {
-        config[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    return { config, secretsProvider: typeof document?.secretsprovider === "string" ? document.secretsprovider : undefined };
 }
 
 /** `azurekeyvault://<vault>.vault.azure.net/keys/<key>`: the secrets provider of a stack. */
@@ -329,7 +247,7 @@ export function parseBootstrapConfig(
     const warnings: BootstrapProblem[] = [];
     const parsed = bootstrapSchema.safeParse(raw, { reportInput: true });
     if (!parsed.success) {
-        problems.push(...parsed.error.issues.flatMap((issue) => issueProblems(bootstrapSchema, [], issue)));
+        problems.push(...parsed.error.issues.flatMap((issue) => issueProblems(bootstrapSchema, issue, configPath)));
     }
     // Each top-level field on its own, so that the rules across fields still run when another field is bad.
     const field = <K extends keyof typeof bootstrapSchema.shape>(name: K): z.output<(typeof bootstrapSchema.shape)[K]> | undefined => {
@@ -355,7 +273,7 @@ export function parseBootstrapConfig(
         };
         const result = environmentSchema.safeParse(value, { reportInput: true });
         if (!result.success) {
-            problems.push(...result.error.issues.flatMap((issue) => issueProblems(environmentSchema, ["environments", index], issue)));
+            problems.push(...result.error.issues.flatMap((issue) => issueProblems(environmentSchema, issue, configPath, ["environments", index])));
             return;
         }
         const environment = result.data;

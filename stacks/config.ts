@@ -1,5 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { ConfigError, issueProblems, type ConfigProblem } from "./config-problems";
+
+export { formatConfigProblems, type ConfigProblem } from "./config-problems";
 import {
     KUBELOGIN_MODES,
     MAX_FEDERATED_CREDENTIALS,
@@ -185,23 +188,12 @@ export interface StackConfig {
     readonly workloads: Readonly<Record<string, WorkloadConfig>>;
 }
 
-/** One problem: the config path (as written in the stack file) and the message. */
-export interface ConfigProblem {
-    readonly path: string;
-    readonly message: string;
-}
-
 /** Raised for an invalid stack config; printed by the Pulumi host without a stack trace. */
-export class StackConfigError extends pulumi.RunError {
-    constructor(public readonly problems: readonly ConfigProblem[]) {
-        super(formatConfigProblems(problems));
+export class StackConfigError extends ConfigError {
+    constructor(problems: readonly ConfigProblem[]) {
+        super(problems, "stack config");
         this.name = "StackConfigError";
     }
-}
-
-export function formatConfigProblems(problems: readonly ConfigProblem[]): string {
-    const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
-    return `Invalid stack config (${count}); nothing was created:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n")}`;
 }
 
 /** Config keys as written in the stack file: `aks-workload-identity:<key>` except location. */
@@ -212,80 +204,6 @@ function configPath(path: readonly PropertyKey[]): string {
     }
     const root = head === "location" ? "azure-native:location" : `${PROJECT}:${head}`;
     return [root, ...rest].join(".");
-}
-
-/** The keys the schema allows at `path`, to suggest one for an unknown key. */
-function allowedKeys(path: readonly PropertyKey[]): string[] {
-    let schema: z.core.$ZodType = stackSchema;
-    for (const segment of path) {
-        schema = unwrap(schema);
-        if (schema instanceof z.ZodObject) {
-            schema = (schema.shape as Record<string, z.core.$ZodType>)[String(segment)];
-        } else if (schema instanceof z.ZodRecord) {
-            schema = schema.valueType;
-        } else if (schema instanceof z.ZodArray) {
-            schema = schema.element;
-        } else {
-            return [];
-        }
-        if (schema === undefined) {
-            return [];
-        }
-    }
-    schema = unwrap(schema);
-    return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
-}
-
-function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
-    let current = schema;
-    while (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodNullable) {
-        current = current.unwrap();
-    }
-    return current;
-}
-
-function describeValue(value: unknown): string {
-    return value === undefined ? "nothing" : JSON.stringify(value);
-}
-
-function issueProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
-    switch (issue.code) {
-        case "unrecognized_keys": {
-            const allowed = allowedKeys(issue.path);
-            return issue.keys.map((unknownKey) => {
-                const suggestion = closestMatch(unknownKey, allowed);
-                const hint = suggestion ? ` Did you mean "${suggestion}"?` : "";
-                return {
-                    path: configPath([...issue.path, unknownKey]),
-                    message: `unknown key.${hint} Allowed keys are: ${allowed.join(", ")}.`,
-                };
-            });
-        }
-        case "invalid_value":
-            return [
-                {
-                    path: configPath(issue.path),
-                    message: `invalid value ${describeValue(issue.input)}. Allowed values are: ${issue.values.map(String).join(", ")}.`,
-                },
-            ];
-        case "invalid_type":
-            return [
-                {
-                    path: configPath(issue.path),
-                    message:
-                        issue.input === undefined
-                            ? `required ${issue.expected} is missing.`
-                            : `expected ${issue.expected}, got ${describeValue(issue.input)}.`,
-                },
-            ];
-        case "invalid_key":
-            return [{ path: configPath(issue.path), message: issue.issues.map((inner) => inner.message).join(" ") }];
-        case "custom":
-        case "invalid_format":
-            return [{ path: configPath(issue.path), message: issue.message }];
-        default:
-            return [{ path: configPath(issue.path), message: `${issue.message} (got ${describeValue(issue.input)}).` }];
-    }
 }
 
 /**
@@ -300,7 +218,8 @@ export function parseStackConfig(
     const result = stackSchema.safeParse(input, { reportInput: true });
     // The rules across fields and entries run on what did parse, field by field, so that one run
     // reports every problem, not just the first layer of them.
-    const problems = [...(result.success ? [] : result.error.issues.flatMap(issueProblems)), ...semanticProblems(lenient(input, stack))];
+    const structural = result.success ? [] : result.error.issues.flatMap((issue) => issueProblems(stackSchema, issue, configPath));
+    const problems = [...structural, ...semanticProblems(lenient(input, stack))];
     if (!result.success || problems.length > 0) {
         return { problems };
     }

@@ -1,7 +1,6 @@
 import * as path from "node:path";
-import * as fs from "node:fs";
-import { parse } from "yaml";
 import { uuidV5 } from "../components/names";
+import { flattenConfig, readStackFile } from "../stacks/config-problems";
 
 /**
  * The one mock runner: runs the real program (`index.ts`) under the Pulumi SDK's mock runtime with
@@ -107,18 +106,10 @@ export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /** The config of `Pulumi.<stack>.yaml`, flattened the way the Pulumi CLI hands it to a program. */
 export function loadStackFile(file: string): Record<string, string> {
-    const document = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
-    return flattenConfig(document?.config ?? {});
+    return readStackFile(file).config;
 }
 
-/** Objects, arrays, numbers and booleans become JSON text, strings stay as they are. */
-export function flattenConfig(config: Readonly<Record<string, unknown>>): Record<string, string> {
-    const flat: Record<string, string> = {};
-    for (const [fullKey, value] of Object.entries(config)) {
-        flat[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    return flat;
-}
+export { flattenConfig };
 
 /** The path of a committed stack file. */
 export function stackFilePath(stack: string): string {

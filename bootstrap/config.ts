@@ -15,7 +15,7 @@ import {
     resourceGroupNameProblem,
 } from "../components/validation";
 import { parseStackConfig, rawStackConfig, type StackConfig } from "../stacks/config";
-import { ConfigError, formatConfigProblems, issueProblems, readStackFile, type ConfigProblem } from "../stacks/config-problems";
+import { ConfigError, formatConfigProblems, issueProblems, rawConfig, readStackFile, type ConfigProblem } from "../stacks/config-problems";
 
 /**
  * The bootstrap's one config path: stack config in, one typed, validated BootstrapConfig out,
@@ -450,32 +450,12 @@ function dedupe(problems: readonly BootstrapProblem[]): BootstrapProblem[] {
 /** Config keys whose values are plain strings, never JSON. */
 const STRING_KEYS: ReadonlySet<string> = new Set(["resourceGroupName", "stateStorageAccountName", "keyVaultName", "microsoftGraphServicePrincipalObjectId"]);
 
-function decode(value: string): unknown {
-    try {
-        return JSON.parse(value) as unknown;
-    } catch {
-        return value;
-    }
-}
-
 /**
  * The bootstrap's keys from the whole config map (`<namespace>:<key>` -> value), decoded, plus
  * `azure-native:location`, `:subscriptionId` and `:tenantId`.
  */
 export function rawBootstrapConfig(all: Readonly<Record<string, string>>): Record<string, unknown> {
-    const raw: Record<string, unknown> = {};
-    for (const [fullKey, value] of Object.entries(all)) {
-        if (fullKey.startsWith(`${BOOTSTRAP_PROJECT}:`)) {
-            const configKey = fullKey.slice(BOOTSTRAP_PROJECT.length + 1);
-            raw[configKey] = STRING_KEYS.has(configKey) ? value : decode(value);
-        }
-    }
-    for (const [field, fullKey] of Object.entries(PROVIDER_KEYS)) {
-        if (all[fullKey] !== undefined) {
-            raw[field] = all[fullKey];
-        }
-    }
-    return raw;
+    return rawConfig(all, BOOTSTRAP_PROJECT, STRING_KEYS, PROVIDER_KEYS);
 }
 
 /** Reads the bootstrap's config through the Pulumi runtime; throws a BootstrapConfigError before any resource exists. */

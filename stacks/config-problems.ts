@@ -124,3 +124,38 @@ export function readStackFile(file: string): { config: Record<string, string>; s
         secretsProvider: typeof document?.secretsprovider === "string" ? document.secretsprovider : undefined,
     };
 }
+
+/** A config value as Pulumi stores it: objects, arrays, numbers and booleans as JSON text. */
+function decode(value: string): unknown {
+    try {
+        return JSON.parse(value) as unknown;
+    } catch {
+        return value;
+    }
+}
+
+/**
+ * One project's keys from the whole config map (`<namespace>:<key>` -> value), decoded (but for
+ * `stringKeys`, which stay text), plus the provider keys it reads (`field` -> full key). Every key
+ * of the namespace is passed on, so a misspelt key is reported rather than ignored.
+ */
+export function rawConfig(
+    all: Readonly<Record<string, string>>,
+    namespace: string,
+    stringKeys: ReadonlySet<string>,
+    providerKeys: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+    const raw: Record<string, unknown> = {};
+    for (const [fullKey, value] of Object.entries(all)) {
+        if (fullKey.startsWith(`${namespace}:`)) {
+            const configKey = fullKey.slice(namespace.length + 1);
+            raw[configKey] = stringKeys.has(configKey) ? value : decode(value);
+        }
+    }
+    for (const [field, fullKey] of Object.entries(providerKeys)) {
+        if (all[fullKey] !== undefined) {
+            raw[field] = all[fullKey];
+        }
+    }
+    return raw;
+}

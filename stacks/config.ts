@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { ConfigError, issueProblems, type ConfigProblem } from "./config-problems";
+import { ConfigError, issueProblems, rawConfig, type ConfigProblem } from "./config-problems";
 
 export { formatConfigProblems, type ConfigProblem } from "./config-problems";
 import {
@@ -548,32 +548,12 @@ function resolve(stack: ParsedStack): StackConfig {
 /** Config keys whose values are plain strings, never JSON. */
 const STRING_KEYS: ReadonlySet<string> = new Set(["environment", "resourceGroupName", "kubeloginMode"]);
 
-/** A config value as Pulumi stores it: objects, arrays, numbers and booleans as JSON text. */
-function decode(value: string): unknown {
-    try {
-        return JSON.parse(value) as unknown;
-    } catch {
-        return value;
-    }
-}
-
 /**
  * This project's keys from the whole config map (`<project>:<key>` -> value), decoded, plus
  * `azure-native:location`. Every project key is passed on, so a misspelt key is reported.
  */
 export function rawStackConfig(all: Readonly<Record<string, string>>): Record<string, unknown> {
-    const raw: Record<string, unknown> = {};
-    for (const [fullKey, value] of Object.entries(all)) {
-        if (fullKey.startsWith(`${PROJECT}:`)) {
-            const configKey = fullKey.slice(PROJECT.length + 1);
-            raw[configKey] = STRING_KEYS.has(configKey) ? value : decode(value);
-        }
-    }
-    const location = all["azure-native:location"];
-    if (location !== undefined) {
-        raw.location = location;
-    }
-    return raw;
+    return rawConfig(all, PROJECT, STRING_KEYS, { location: "azure-native:location" });
 }
 
 /**

@@ -15,7 +15,7 @@ import {
     resourceGroupNameProblem,
 } from "../components/validation";
 import { parseStackConfig, rawStackConfig, type StackConfig } from "../stacks/config";
-import { ConfigError, formatConfigProblems, issueProblems, rawConfig, readStackFile, type ConfigProblem } from "../stacks/config-problems";
+import { ConfigError, configKey as key, rule, formatConfigProblems, issueProblems, rawConfig, readStackFile, type ConfigProblem } from "../stacks/config-problems";
 
 /**
  * The bootstrap's one config path: stack config in, one typed, validated BootstrapConfig out,
@@ -31,18 +31,6 @@ export const REPOSITORY_ROOT = path.resolve(__dirname, "..");
 /** The federation key of the GitHub trust on every pipeline identity. */
 export const GITHUB_FEDERATION_KEY = "github";
 
-function rule<T>(check: (value: T) => string | undefined) {
-    return (value: T, ctx: z.core.$RefinementCtx<T>): void => {
-        const message = check(value);
-        if (message !== undefined) {
-            ctx.addIssue({ code: "custom", message, input: value });
-        }
-    };
-}
-
-const key = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, {
-    message: "invalid key. Allowed keys are 1 to 63 letters, digits, '-' and '_', starting with a letter or digit.",
-});
 const guid = z.string().superRefine(rule(guidProblem));
 
 const federationSchema = z

@@ -159,3 +159,18 @@ export function rawConfig(
     }
     return raw;
 }
+
+/** A zod refinement from one of the pure rules: a custom issue when the rule returns a message. */
+export function rule<T>(check: (value: T) => string | undefined) {
+    return (value: T, ctx: z.core.$RefinementCtx<T>): void => {
+        const message = check(value);
+        if (message !== undefined) {
+            ctx.addIssue({ code: "custom", message, input: value });
+        }
+    };
+}
+
+/** A map key in config: resource names derive from it. */
+export const configKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, {
+    message: "invalid key. Allowed keys are 1 to 63 letters, digits, '-' and '_', starting with a letter or digit.",
+});

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { ConfigError, issueProblems, rawConfig, type ConfigProblem } from "./config-problems";
+import { ConfigError, configKey as key, rule, issueProblems, rawConfig, type ConfigProblem } from "./config-problems";
 
 export { formatConfigProblems, type ConfigProblem } from "./config-problems";
 import {
@@ -43,19 +43,6 @@ import {
 
 export const PROJECT = "aks-workload-identity";
 
-/** Adds a custom issue when a rule returns a message. */
-function rule<T>(check: (value: T) => string | undefined) {
-    return (value: T, ctx: z.core.$RefinementCtx<T>): void => {
-        const message = check(value);
-        if (message !== undefined) {
-            ctx.addIssue({ code: "custom", message, input: value });
-        }
-    };
-}
-
-const key = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, {
-    message: "invalid key. Allowed keys are 1 to 63 letters, digits, '-' and '_', starting with a letter or digit.",
-});
 const guid = z.string().superRefine(rule(guidProblem));
 const count = z.number().int();
 

@@ -36,8 +36,20 @@ describe("the project files the Pulumi CLI reads", () => {
 
     it("keep Node.js and TypeScript where Pulumi's runtime needs them", () => {
         const pkg = JSON.parse(read("package.json")) as { engines: { node: string }; devDependencies: Record<string, string>; main: string };
-        assert.equal(pkg.engines.node, ">=20");
+        assert.equal(pkg.engines.node, ">=22");
         assert.equal(pkg.devDependencies.typescript, "~5.9");
+        assert.equal(pkg.devDependencies["@types/node"], "^24.19.4");
         assert.equal(pkg.main, "index.ts");
+    });
+
+    it("pin Node.js 24 LTS in one place per tool: version managers, CI's installer and the runtime that runs the tests", () => {
+        assert.equal(read(".nvmrc").trim(), "24");
+        assert.equal(read(".node-version").trim(), "24");
+        const installer = read(".ci/node.sh");
+        assert.match(installer, /^NODE_VERSION=24\.\d+\.\d+$/m, "CI installs a pinned 24.x");
+        assert.match(installer, /^NODE_INTEGRITY=sha512-[A-Za-z0-9+/=]+$/m, "the tarball is checked against the registry's integrity");
+        assert.match(read(".ci/run"), /^source \.ci\/node\.sh$/m, ".ci/run puts the pinned Node.js first on PATH");
+        assert.match(read(".gitignore"), /^\.tools\/$/m, "the installed Node.js is not committed");
+        assert.equal(process.versions.node.split(".")[0], "24", `the tests run on Node.js 24, not ${process.versions.node}`);
     });
 });

@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import { ClusterAccess, KubernetesClusterComponent, type ClusterAdminArgs } from "./cluster-access";
-import type { KubeloginMode } from "./kubeconfig";
 import { adoptedClusterProblems, formatProblems } from "./validation";
 
 export interface AdoptedClusterArgs {
@@ -11,8 +10,11 @@ export interface AdoptedClusterArgs {
     resourceGroupName: pulumi.Input<string>;
     /** Extra principals granted "Azure Kubernetes Service RBAC Cluster Admin" on it. @default none */
     clusterAdmins?: Record<string, ClusterAdminArgs>;
-    /** How the Kubernetes provider's kubeconfig logs in through kubelogin. @default "azurecli" */
-    kubeloginMode?: KubeloginMode;
+    /**
+     * Namespaces this stack creates and owns in the cluster, declared once so that removing a
+     * workload never deletes a namespace others use. @default none
+     */
+    namespaces?: string[];
     /**
      * Require the Key Vault secrets provider add-on with rotation (a workload on the cluster mounts
      * Key Vault secrets). @default false
@@ -50,7 +52,7 @@ export class AdoptedCluster extends KubernetesClusterComponent {
             clusterName: this.name,
             clusterId: this.resourceId,
             clusterAdmins: args.clusterAdmins,
-            kubeloginMode: args.kubeloginMode,
+            namespaces: args.namespaces,
         });
 
         this.registerOutputs({ name: this.name, resourceId: this.resourceId, oidcIssuerUrl: this.oidcIssuerUrl, kubeconfig: this.kubeconfig });

@@ -3,8 +3,9 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as corev1 from "@pulumi/kubernetes/core/v1";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
-import { toKubeloginKubeconfig, type KubeloginMode } from "./kubeconfig";
+import { toKubeloginKubeconfig } from "./kubeconfig";
 import { roleAssignmentName } from "./names";
+import { reservedNamespaceProblem } from "./validation";
 import { BUILT_IN_ROLES, roleDefinitionIdAt } from "./roles";
 
 export type AdminPrincipalType = "User" | "Group" | "ServicePrincipal";
@@ -23,7 +24,7 @@ export interface WorkloadClusterBinding {
     oidcIssuerUrl: pulumi.Input<string>;
     /** The Kubernetes provider the ServiceAccount is created with. */
     kubernetesProvider: KubernetesProvider;
-    /** Resources the ServiceAccount waits for: the admin grants and, when created, the namespace. */
+    /** Resources the ServiceAccount waits for: the admin grants and, when declared, the namespace. */
     dependsOn: pulumi.Resource[];
 }
 
@@ -34,7 +35,8 @@ interface ClusterAccessArgs {
     readonly clusterName: pulumi.Output<string>;
     readonly clusterId: pulumi.Output<string>;
     readonly clusterAdmins?: Record<string, ClusterAdminArgs>;
-    readonly kubeloginMode?: KubeloginMode;
+    /** The namespaces the cluster owns, created once each. */
+    readonly namespaces?: readonly string[];
 }
 
 /**
@@ -73,7 +75,6 @@ export class ClusterAccess {
         }
         this.adminGrants = adminGrants;
 
-        const kubeloginMode = args.kubeloginMode ?? "azurecli";
         const credentials = containerservice.listManagedClusterUserCredentialsOutput(
             { resourceGroupName: args.resourceGroupName, resourceName: args.clusterName, format: "exec" },
             { parent: component },
@@ -84,14 +85,25 @@ export class ClusterAccess {
                 if (first === undefined) {
                     throw new Error(`Azure returned no user kubeconfig for cluster ${name}.`);
                 }
-                return toKubeloginKubeconfig(Buffer.from(first.value, "base64").toString("utf8"), kubeloginMode);
+                return toKubeloginKubeconfig(Buffer.from(first.value, "base64").toString("utf8"));
             }),
         );
         this.provider = new KubernetesProvider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: component, dependsOn: Object.values(adminGrants) });
+
+        // Declared on the cluster, not by a workload: removing any one workload leaves them be.
+        // The logical name `<cluster>-ns-<namespace>` and parent are the ones the earlier
+        // per-workload `createNamespace` used, so existing namespaces keep their URN.
+        for (const namespace of [...new Set(args.namespaces ?? [])].sort()) {
+            this.namespace(namespace);
+        }
     }
 
     /** The Namespace, created once however many workloads share it; it waits for the admin grants. */
     public namespace(namespace: string): corev1.Namespace {
+        const reserved = reservedNamespaceProblem(namespace);
+        if (reserved !== undefined) {
+            throw new pulumi.ResourceError(`Cluster ${this.name}: ${reserved}`, this.component, true);
+        }
         let resource = this.namespaces.get(namespace);
         if (resource === undefined) {
             resource = new corev1.Namespace(
@@ -104,10 +116,12 @@ export class ClusterAccess {
         return resource;
     }
 
-    public binding(oidcIssuerUrl: pulumi.Output<string>, namespace: string, createNamespace: boolean): WorkloadClusterBinding {
+    /** What a workload needs of this cluster; it waits for the namespace when the cluster declares it. */
+    public binding(oidcIssuerUrl: pulumi.Output<string>, namespace: string): WorkloadClusterBinding {
         const dependsOn: pulumi.Resource[] = [...Object.values(this.adminGrants)];
-        if (createNamespace) {
-            dependsOn.push(this.namespace(namespace));
+        const declared = this.namespaces.get(namespace);
+        if (declared !== undefined) {
+            dependsOn.push(declared);
         }
         return { oidcIssuerUrl, kubernetesProvider: this.provider, dependsOn };
     }
@@ -143,8 +157,11 @@ export abstract class KubernetesClusterComponent extends pulumi.ComponentResourc
         return this.access.namespace(namespace);
     }
 
-    /** The binding a WorkloadIdentity takes for this cluster; creates the namespace when asked. */
-    public bindWorkload(namespace: string, createNamespace: boolean): WorkloadClusterBinding {
-        return this.access.binding(this.oidcIssuerUrl, namespace, createNamespace);
+    /**
+     * The binding a WorkloadIdentity takes for this cluster. The namespace is not created here:
+     * declare it in the cluster's `namespaces` (or call `namespace()`) so it outlives any workload.
+     */
+    public bindWorkload(namespace: string): WorkloadClusterBinding {
+        return this.access.binding(this.oidcIssuerUrl, namespace);
     }
 }

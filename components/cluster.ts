@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import { ClusterAccess, KubernetesClusterComponent, type ClusterAdminArgs } from "./cluster-access";
-import type { KubeloginMode } from "./kubeconfig";
-import { dnsPrefix } from "./names";
+import * as authorization from "@pulumi/azure-native/authorization";
+import { dnsPrefix, roleAssignmentName } from "./names";
+import { BUILT_IN_ROLES, roleDefinitionIdAt } from "./roles";
 import { KEY_VAULT_SECRETS_PROVIDER_ADDON, validateClusterArgs } from "./validation";
 
 export type UpgradeChannel = "rapid" | "stable" | "patch" | "node-image" | "none";
@@ -26,6 +27,32 @@ export interface NodePoolArgs {
     nodeLabels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Kubernetes node taints (`key=value:Effect`). @default none */
     nodeTaints?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * AKS pool mode of a pool in `nodePools`: `"User"` or `"System"`. A second System pool is how
+     * the inline system pool is rotated (add it, move the system workloads, then remove the old
+     * one); `systemPool` is always System. @default "User"
+     */
+    mode?: string;
+}
+
+/** Bring-your-own network: the subnet the nodes join, and the cluster's address ranges. */
+export interface ClusterNetworkArgs {
+    /**
+     * ARM ID of the subnet the nodes join (`agentPoolProfiles[].vnetSubnetID`). Required for a
+     * private cluster: the runner that deploys must reach the API server through this VNet.
+     */
+    vnetSubnetId: pulumi.Input<string>;
+    /** Overlay pod CIDR (`networkProfile.podCidr`). A change replaces the cluster. @default AKS's 10.244.0.0/16 */
+    podCidr?: pulumi.Input<string>;
+    /** Service CIDR (`networkProfile.serviceCidr`); must not overlap the VNet. @default AKS's 10.0.0.0/16 */
+    serviceCidr?: pulumi.Input<string>;
+    /** Cluster DNS service IP inside `serviceCidr` (`networkProfile.dnsServiceIP`). @default AKS's 10.0.0.10 */
+    dnsServiceIp?: pulumi.Input<string>;
+    /**
+     * Private DNS zone of a private cluster (`apiServerAccessProfile.privateDNSZone`): `"system"`,
+     * `"none"`, or the ARM ID of your own `privatelink.<region>.azmk8s.io` zone. @default "system"
+     */
+    privateDnsZone?: pulumi.Input<string>;
 }
 
 export interface WorkloadIdentityClusterArgs {
@@ -36,8 +63,9 @@ export interface WorkloadIdentityClusterArgs {
     /** Azure name of the managed cluster (`resourceName`). @default the component name */
     clusterName?: pulumi.Input<string>;
     /**
-     * Kubernetes version (`major.minor`). Ignored after creation when `upgradeChannel` is not
-     * `none`, because the channel moves it. @default the AKS default version
+     * Kubernetes version (`major.minor`). Ignored after creation under the `rapid` and `stable`
+     * channels, which move the minor version themselves; under `patch`, `node-image` and `none` a
+     * change is a real upgrade. @default the AKS default version
      */
     kubernetesVersion?: pulumi.Input<string>;
     /** AKS pricing tier (`sku.tier`); Standard or Premium give the uptime SLA. @default "Free" */
@@ -70,8 +98,18 @@ export interface WorkloadIdentityClusterArgs {
     disableLocalAccounts?: boolean;
     /** Network policy engine; Azure CNI overlay with the Cilium dataplane for `cilium`. @default "cilium" */
     networkPolicy?: NetworkPolicy;
-    /** How the Kubernetes provider's kubeconfig logs in through kubelogin. @default "azurecli" */
-    kubeloginMode?: KubeloginMode;
+    /**
+     * Bring your own subnet and address ranges. Required with `privateCluster`: without it AKS
+     * creates its own VNet inside the same deployment, which no runner can be in. @default an
+     * AKS-managed VNet
+     */
+    network?: ClusterNetworkArgs;
+    /**
+     * Namespaces this component creates and owns, declared once per cluster so that removing a
+     * workload never deletes a namespace others use. `default`, `kube-system`, `kube-public` and
+     * `kube-node-lease` are refused. @default none
+     */
+    namespaces?: string[];
     /**
      * The Key Vault secrets provider add-on (Secrets Store CSI driver) with secret rotation
      * every 2 minutes. @default false
@@ -86,7 +124,11 @@ export interface WorkloadIdentityClusterArgs {
      * (`securityProfile.defender`). @default off
      */
     defenderLogAnalyticsWorkspaceResourceId?: pulumi.Input<string>;
-    /** Protect the cluster from deletion and replacement (`protect`). @default false */
+    /**
+     * Protect the cluster and its node pools from deletion and replacement (the `protect`
+     * resource option, set on those children explicitly). A replaced cluster has a new OIDC
+     * issuer and breaks every federated credential that trusts it. @default true
+     */
     protect?: boolean;
     /** Tags on the cluster and its node pools. @default none */
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -95,13 +137,43 @@ export interface WorkloadIdentityClusterArgs {
 const SYSTEM_POOL_NAME = "system";
 
 /**
- * Whether AKS changes the Kubernetes version under this upgrade channel. `rapid`, `stable` and
- * `patch` do; `node-image` upgrades node images only and `none` nothing, so under those the
- * configured version stays the program's to manage.
+ * Whether AKS changes the Kubernetes minor version under this upgrade channel. `rapid` and
+ * `stable` do; `patch` moves only the patch within the configured minor (AKS docs "Automatically
+ * upgrade an AKS cluster": "patch ... keeping the minor version the same"), `node-image` upgrades
+ * node images only and `none` nothing, so under those a minor change in config is a real update.
  */
 export function channelMovesKubernetesVersion(channel: UpgradeChannel): boolean {
-    return channel === "rapid" || channel === "stable" || channel === "patch";
+    return channel === "rapid" || channel === "stable";
 }
+
+/**
+ * What the program must not send back to AKS on update because AKS owns it: the autoscaler owns
+ * every pool's node count, and the rapid/stable channels own the versions of the cluster and of
+ * the inline pool. Without the pool's `orchestratorVersion` here, `pulumi up` after an
+ * auto-upgrade (with `refresh: always`) sends a full cluster PUT that puts every pool into
+ * Scaling (pulumi-azure-native issue 4264).
+ */
+export function clusterIgnoreChanges(channel: UpgradeChannel): string[] {
+    return [
+        "agentPoolProfiles[0].count",
+        ...(channelMovesKubernetesVersion(channel) ? ["kubernetesVersion", "agentPoolProfiles[0].orchestratorVersion"] : []),
+    ];
+}
+
+/** The same for a separate AgentPool resource. */
+export function agentPoolIgnoreChanges(channel: UpgradeChannel): string[] {
+    return ["count", ...(channelMovesKubernetesVersion(channel) ? ["orchestratorVersion"] : [])];
+}
+
+/** The API server access profile: private (with its DNS zone) or public behind authorized ranges. */
+function apiServerAccessProfile(args: WorkloadIdentityClusterArgs): containerservice.ManagedClusterArgs["apiServerAccessProfile"] {
+    if (args.privateCluster === true) {
+        return { enablePrivateCluster: true, privateDNSZone: args.network?.privateDnsZone ?? "system" };
+    }
+    return { authorizedIPRanges: args.authorizedIpRanges ?? [] };
+}
+
+const NETWORK_CONTRIBUTOR = { name: "Network Contributor", guid: BUILT_IN_ROLES["Network Contributor"] } as const;
 
 /**
  * An AKS cluster with the OIDC issuer and workload identity enabled, managed Entra ID with Azure
@@ -132,8 +204,12 @@ export class WorkloadIdentityCluster extends KubernetesClusterComponent {
         const upgradeChannel = args.upgradeChannel ?? "stable";
         const networkPolicy = args.networkPolicy ?? "cilium";
         const clusterName = args.clusterName ?? name;
-        const channelManagesVersion = channelMovesKubernetesVersion(upgradeChannel);
         const system = args.systemPool;
+        // protect does reach children from the parent, but only when they leave it unset; the
+        // cluster and pools set it explicitly so that a TypeScript caller's component-level
+        // opts cannot turn it off by accident.
+        const protect = args.protect ?? true;
+        const subnet = args.network?.vnetSubnetId;
 
         this.cluster = new containerservice.ManagedCluster(
             `${name}-aks`,
@@ -170,15 +246,16 @@ export class WorkloadIdentityCluster extends KubernetesClusterComponent {
                     upgradeChannel,
                     nodeOSUpgradeChannel: args.nodeOsUpgradeChannel ?? "NodeImage",
                 },
-                apiServerAccessProfile: args.privateCluster
-                    ? { enablePrivateCluster: true }
-                    : { authorizedIPRanges: args.authorizedIpRanges ?? [] },
+                apiServerAccessProfile: apiServerAccessProfile(args),
                 networkProfile: {
                     networkPlugin: "azure",
                     networkPluginMode: "overlay",
                     networkDataplane: networkPolicy === "cilium" ? "cilium" : "azure",
                     networkPolicy,
                     loadBalancerSku: "standard",
+                    podCidr: args.network?.podCidr,
+                    serviceCidr: args.network?.serviceCidr,
+                    dnsServiceIP: args.network?.dnsServiceIp,
                 },
                 agentPoolProfiles: [
                     {
@@ -194,6 +271,7 @@ export class WorkloadIdentityCluster extends KubernetesClusterComponent {
                         osDiskSizeGB: system.osDiskSizeGB,
                         nodeLabels: system.nodeLabels,
                         nodeTaints: system.nodeTaints,
+                        vnetSubnetID: subnet,
                         type: "VirtualMachineScaleSets",
                     },
                 ],
@@ -201,10 +279,10 @@ export class WorkloadIdentityCluster extends KubernetesClusterComponent {
             },
             {
                 parent: this,
-                protect: args.protect,
-                // The autoscaler owns the node count, and an upgrade channel owns the version.
-                // ignoreChanges re-sends the stored value unless the run refreshes: `pulumi up --refresh`.
-                ignoreChanges: ["agentPoolProfiles[0].count", ...(channelManagesVersion ? ["kubernetesVersion"] : [])],
+                protect,
+                // ignoreChanges re-sends the value in state; Pulumi.yaml's `refresh: always` makes
+                // that the live value (the autoscaler's count), not the one the pool was created with.
+                ignoreChanges: clusterIgnoreChanges(upgradeChannel),
             },
         );
 
@@ -216,7 +294,7 @@ export class WorkloadIdentityCluster extends KubernetesClusterComponent {
                     resourceGroupName: args.resourceGroupName,
                     resourceName: this.cluster.name,
                     agentPoolName: poolName,
-                    mode: "User",
+                    mode: pool.mode ?? "User",
                     osType: "Linux",
                     vmSize: pool.vmSize,
                     enableAutoScaling: true,
@@ -227,19 +305,42 @@ export class WorkloadIdentityCluster extends KubernetesClusterComponent {
                     osDiskSizeGB: pool.osDiskSizeGB,
                     nodeLabels: pool.nodeLabels,
                     nodeTaints: pool.nodeTaints,
+                    vnetSubnetID: subnet,
                     type: "VirtualMachineScaleSets",
                     tags: args.tags,
                 },
                 {
                     parent: this,
-                    protect: args.protect,
-                    // A VM size change replaces the pool under the same name: delete it first.
+                    protect,
+                    // A replacement keeps the pool's name, so the old pool must go first; the
+                    // offline diff (`plan --base`) flags it, and the README's pool rotation adds a
+                    // pool under a new key instead.
                     deleteBeforeReplace: true,
-                    ignoreChanges: ["count", ...(channelManagesVersion ? ["orchestratorVersion"] : [])],
+                    ignoreChanges: agentPoolIgnoreChanges(upgradeChannel),
                 },
             );
         }
         this.nodePools = nodePools;
+
+        // With its own subnet, the cluster's identity manages load balancers and routes in it:
+        // AKS docs "Use kubenet/Azure CNI with your own subnet" ask for Network Contributor on the
+        // subnet (a system-assigned identity can only be granted it after the cluster exists).
+        if (subnet !== undefined) {
+            const principalId = this.cluster.identity.apply((identity) => identity?.principalId ?? "");
+            const roleDefinitionId = pulumi.output(subnet).apply((id) => roleDefinitionIdAt(NETWORK_CONTRIBUTOR, id));
+            new authorization.RoleAssignment(
+                `${name}-subnet-network`,
+                {
+                    scope: subnet,
+                    principalId,
+                    principalType: "ServicePrincipal",
+                    roleDefinitionId,
+                    roleAssignmentName: pulumi.all([subnet, principalId, roleDefinitionId]).apply(([scope, principal, role]) => roleAssignmentName(scope, principal, role)),
+                    description: `Network Contributor on the node subnet for the identity of cluster ${name}.`,
+                },
+                { parent: this },
+            );
+        }
 
         this.name = this.cluster.name;
         this.resourceId = this.cluster.id;
@@ -256,7 +357,7 @@ export class WorkloadIdentityCluster extends KubernetesClusterComponent {
             clusterName: this.cluster.name,
             clusterId: this.cluster.id,
             clusterAdmins: args.clusterAdmins,
-            kubeloginMode: args.kubeloginMode,
+            namespaces: args.namespaces,
         });
 
         this.registerOutputs({

@@ -36,3 +36,6 @@ export const AKS_AAD_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
 export const WORKLOAD_IDENTITY_POD_LABELS: Readonly<Record<string, string>> = Object.freeze({
     [USE_LABEL]: "true",
 });
+
+/** Namespaces no component may create or delete: Kubernetes and AKS own them. */
+export const RESERVED_NAMESPACES: readonly string[] = Object.freeze(["default", "kube-system", "kube-public", "kube-node-lease"]);

@@ -8,6 +8,7 @@ import {
     MAX_FEDERATED_CREDENTIALS,
     MAX_TOKEN_EXPIRATION_SECONDS,
     MIN_TOKEN_EXPIRATION_SECONDS,
+    RESERVED_NAMESPACES,
 } from "./constants";
 import { KUBELOGIN_MODES } from "./kubeconfig";
 import { namespaceProblem, serviceAccountNameProblem } from "./kubernetes-names";
@@ -192,10 +193,27 @@ export function validateClusterArgs(args: WorkloadIdentityClusterArgs): string[]
             problems.push(`clusterAdmins.${key}.principalType: invalid principal type "${String(admin.principalType)}". Allowed values are: User, Group, ServicePrincipal.`);
         }
     }
-    if (args.kubeloginMode !== undefined) {
-        problems.push(...prefixed("kubeloginMode", kubeloginModeProblem(args.kubeloginMode)));
+    for (const [key, pool] of Object.entries(args.nodePools ?? {})) {
+        if (pool.mode !== undefined && pool.mode !== "User" && pool.mode !== "System") {
+            problems.push(`nodePools.${key}.mode: invalid pool mode "${pool.mode}". Allowed values are: User, System.`);
+        }
+    }
+    if (args.privateCluster === true && args.network === undefined) {
+        problems.push(
+            "network: required with privateCluster. Without your own subnet AKS creates its VNet inside the same deployment, and no runner could reach the private API server: set network.vnetSubnetId.",
+        );
+    }
+    for (const namespace of args.namespaces ?? []) {
+        problems.push(...prefixed("namespaces", namespaceProblem(namespace) ?? reservedNamespaceProblem(namespace)));
     }
     return problems;
+}
+
+/** A namespace Kubernetes owns; refused for `namespaces`. */
+export function reservedNamespaceProblem(namespace: string): string | undefined {
+    return RESERVED_NAMESPACES.includes(namespace)
+        ? `namespace "${namespace}" is Kubernetes' own and cannot be created or deleted by this stack. Reserved: ${RESERVED_NAMESPACES.join(", ")}.`
+        : undefined;
 }
 
 /** Every problem in a WorkloadIdentity's args that can be seen before deployment. */
@@ -217,6 +235,21 @@ export function validateWorkloadIdentityArgs(name: string, args: WorkloadIdentit
     }
     if (args.principal !== undefined && args.principal !== "managedIdentity" && args.principal !== "application") {
         problems.push(`principal: invalid principal "${String(args.principal)}". Allowed values are: managedIdentity, application.`);
+    }
+    if (args.annotateExistingServiceAccount === true && args.createServiceAccount !== false) {
+        problems.push("annotateExistingServiceAccount: only with createServiceAccount: false (a created ServiceAccount carries the annotations already).");
+    }
+    if (args.principal === "application") {
+        // Owners only known at deploy time count as present.
+        const owners = args.applicationOwners === undefined ? [] : (knownArray(args.applicationOwners) ?? ["<deploy-time value>"]);
+        if (owners.length === 0) {
+            problems.push(
+                "applicationOwners: required for principal application. List the object IDs of every identity that deploys this stack: with Application.ReadWrite.OwnedBy a deployer that is not an owner is locked out after the first create.",
+            );
+        }
+        for (const owner of owners.filter((o) => o !== "<deploy-time value>")) {
+            problems.push(...prefixed("applicationOwners", guidProblem(owner)));
+        }
     }
     const federations = Object.entries(args.federations ?? {});
     problems.push(...prefixed("federations", federatedCredentialCountProblem(bindings.length + federations.length)));

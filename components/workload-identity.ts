@@ -3,7 +3,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as azuread from "@pulumi/azuread";
 import * as apiextensions from "@pulumi/kubernetes/apiextensions";
-import * as appsv1 from "@pulumi/kubernetes/apps/v1";
+import * as batchv1 from "@pulumi/kubernetes/batch/v1";
 import * as corev1 from "@pulumi/kubernetes/core/v1";
 import type * as k8sInputs from "@pulumi/kubernetes/types/input";
 import type { WorkloadClusterBinding } from "./cluster-access";
@@ -67,8 +67,25 @@ export interface KeyVaultArgs {
     certificates?: string[];
 }
 
-/** The image of the azure-workload-identity project's quick-start, pinned by version. */
-export const QUICKSTART_IMAGE = "ghcr.io/azure/azure-workload-identity/msal-go:v1.3.0";
+/**
+ * The quick-start Job's image: the Azure CLI, pinned by version (Azure CLI 2.89.1, the release
+ * GitHub marked "Latest" in August 2026; the MCR tag follows the CLI version).
+ */
+export const QUICKSTART_IMAGE = "mcr.microsoft.com/azure-cli:2.89.1";
+
+/**
+ * The quick-start's script: log in with the projected federated token (the webhook sets the
+ * AZURE_* variables) and read only the secret's metadata, never its value. `list-versions` needs
+ * `secrets/readMetadata/action`, which "Key Vault Secrets User" has; it returns no values.
+ */
+export function quickstartScript(vaultName: string, secretName: string): string {
+    return [
+        "set -eu",
+        'az login --service-principal --username "$AZURE_CLIENT_ID" --tenant "$AZURE_TENANT_ID" --federated-token "$(cat "$AZURE_FEDERATED_TOKEN_FILE")" --allow-no-subscriptions --output none',
+        `az keyvault secret list-versions --vault-name ${vaultName} --name ${secretName} --maxresults 1 --query "[0].{secret: name, enabled: attributes.enabled, updated: attributes.updated}" --output json`,
+        `echo "workload identity works: read the metadata of secret ${secretName} in ${vaultName} (the value was not requested)"`,
+    ].join("\n");
+}
 
 export interface WorkloadIdentityArgs {
     /** Resource group of the managed identity (unused for `principal: application`). */
@@ -87,10 +104,25 @@ export interface WorkloadIdentityArgs {
     /** ServiceAccount name, set explicitly (autonaming would break the FIC subject). @default the component name */
     serviceAccount?: string;
     /**
-     * Create the ServiceAccount. When false, the ServiceAccount an application ships (a Helm
-     * chart) is annotated in place with a ServiceAccountPatch. @default true
+     * Create the ServiceAccount in every cluster. When false, no Kubernetes object is created:
+     * the application (a Helm chart) ships its own ServiceAccount and takes the
+     * `serviceAccountAnnotations` output as its annotations. @default true
      */
     createServiceAccount?: boolean;
+    /**
+     * With `createServiceAccount: false`: annotate a ServiceAccount that already exists in every
+     * cluster in place (a server-side apply patch). The object and its namespace must exist
+     * before the deployment, or it fails. @default false
+     */
+    annotateExistingServiceAccount?: boolean;
+    /**
+     * Object IDs that own the app registration and its service principal (`owners`), for
+     * `principal: application`; required there. List every identity that deploys the stack (the
+     * pipeline's, from the bootstrap's output): with the least-privilege Graph permission
+     * `Application.ReadWrite.OwnedBy` a deployer that is not an owner gets 403 on every later
+     * change (azuread docs: azuread_application, azuread_service_principal `owners`). @default none
+     */
+    applicationOwners?: pulumi.Input<pulumi.Input<string>[]>;
     /** Projected token lifetime in seconds, 3600..86400, as a ServiceAccount annotation. @default the webhook's 3600 */
     tokenExpirationSeconds?: number;
     /**
@@ -113,8 +145,10 @@ export interface WorkloadIdentityArgs {
      */
     keyVault?: KeyVaultArgs;
     /**
-     * Deploy the quick-start Deployment that reads the first Key Vault secret with the federated
-     * token, to prove the chain end to end. Needs `keyVault` with a secret. @default false
+     * Run the quick-start Job in every cluster: the Azure CLI logs in with the federated token and
+     * reads the first Key Vault secret's metadata (never its value), retrying with backoff while
+     * the federated credential and the role assignment propagate. Needs `keyVault` with a secret.
+     * @default false
      */
     quickstart?: boolean;
     /** Tags on the managed identity. @default none */
@@ -235,9 +269,11 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
     public readonly subject: string | undefined;
     /** Labels the workload's pods must carry for the webhook to inject the token. */
     public readonly podLabels: Readonly<Record<string, string>>;
+    /** The ServiceAccount annotations (client ID, tenant, token lifetime): what a chart's `serviceAccount.annotations` takes. */
+    public readonly serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
     /** Federated credentials keyed by cluster key and federation key, written one after another. */
     public readonly federatedCredentials: Readonly<Record<string, pulumi.CustomResource>>;
-    /** ServiceAccounts (or patches of existing ones) keyed by cluster key. */
+    /** ServiceAccounts (or, with `annotateExistingServiceAccount`, patches) keyed by cluster key; none with `createServiceAccount: false`. */
     public readonly serviceAccounts: Readonly<Record<string, pulumi.CustomResource>>;
     /** Role grants of the principal; `grants.assign(key, { role, scope })` adds one. */
     public readonly grants: WorkloadIdentityGrants;
@@ -247,8 +283,8 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
     public readonly secretsVolume: k8sInputs.core.v1.Volume | undefined;
     /** The container volume mount for `secretsVolume`, at /mnt/secrets-store (with `keyVault`). */
     public readonly secretsVolumeMount: k8sInputs.core.v1.VolumeMount | undefined;
-    /** Quick-start Deployments keyed by cluster key (with `quickstart`). */
-    public readonly quickstartDeployments: Readonly<Record<string, pulumi.CustomResource>>;
+    /** Quick-start Jobs keyed by cluster key (with `quickstart`). */
+    public readonly quickstartJobs: Readonly<Record<string, pulumi.CustomResource>>;
 
     constructor(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-workload-identity:index:WorkloadIdentity", name, {}, opts);
@@ -289,12 +325,16 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         const federatedCredentials: Record<string, pulumi.CustomResource> = {};
         let previous: pulumi.CustomResource | undefined;
         if ((args.principal ?? "managedIdentity") === "application") {
+            // owners on both: azuread removes the caller from an application's owners unless it is
+            // listed, and a deployer with Application.ReadWrite.OwnedBy then gets 403 on the service
+            // principal, the FICs and every later update (azuread docs, azuread_application `owners`).
+            const owners = args.applicationOwners as pulumi.Input<pulumi.Input<string>[]>;
             const application = new azuread.Application(
                 `${name}-app`,
-                { displayName: identityName, description: `Workload identity ${name} (federated, no secrets).`, signInAudience: "AzureADMyOrg" },
+                { displayName: identityName, description: `Workload identity ${name} (federated, no secrets).`, signInAudience: "AzureADMyOrg", owners },
                 { parent: this },
             );
-            const servicePrincipal = new azuread.ServicePrincipal(`${name}-sp`, { clientId: application.clientId }, { parent: this });
+            const servicePrincipal = new azuread.ServicePrincipal(`${name}-sp`, { clientId: application.clientId, owners }, { parent: this });
             for (const credential of credentials) {
                 previous = new azuread.ApplicationFederatedIdentityCredential(
                     `${name}-fic-${credential.key}`,
@@ -349,15 +389,20 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         if (args.tokenExpirationSeconds !== undefined) {
             annotations[TOKEN_EXPIRATION_ANNOTATION] = String(args.tokenExpirationSeconds);
         }
+        this.serviceAccountAnnotations = pulumi.output(annotations);
         const serviceAccounts: Record<string, pulumi.CustomResource> = {};
+        const createServiceAccount = args.createServiceAccount ?? true;
+        const annotateExisting = args.annotateExistingServiceAccount ?? false;
         for (const [key, binding] of clusters) {
             // metadata.name is explicit: an autonamed ServiceAccount would not match the FIC subject.
             const metadata = { name: this.serviceAccount, namespace: this.namespace as string, annotations };
             const options = { parent: this, provider: binding.kubernetesProvider, dependsOn: binding.dependsOn };
-            serviceAccounts[key] =
-                args.createServiceAccount === false
-                    ? new corev1.ServiceAccountPatch(`${name}-sa-${key}`, { metadata }, options)
-                    : new corev1.ServiceAccount(`${name}-sa-${key}`, { metadata }, options);
+            if (createServiceAccount) {
+                serviceAccounts[key] = new corev1.ServiceAccount(`${name}-sa-${key}`, { metadata }, options);
+            } else if (annotateExisting) {
+                // A server-side apply patch needs the object to exist: opt-in only.
+                serviceAccounts[key] = new corev1.ServiceAccountPatch(`${name}-sa-${key}`, { metadata }, options);
+            }
         }
         this.serviceAccounts = serviceAccounts;
 
@@ -368,7 +413,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
 
         const keyVault = args.keyVault;
         const secretProviderClasses: Record<string, pulumi.CustomResource> = {};
-        const quickstartDeployments: Record<string, pulumi.CustomResource> = {};
+        const quickstartJobs: Record<string, pulumi.CustomResource> = {};
         const baseName = normalizeNamePart(name);
         if (keyVault !== undefined) {
             this.grants.assign(KEY_VAULT_SECRETS_GRANT, { role: "Key Vault Secrets User", scope: keyVault.resourceId });
@@ -409,42 +454,20 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
 
             const firstSecret = (keyVault.secrets ?? [])[0];
             if (args.quickstart === true && firstSecret !== undefined) {
-                const labels = { app: `${baseName}-quickstart`, ...WORKLOAD_IDENTITY_POD_LABELS };
+                const secretsGrant = this.grants.all.get(KEY_VAULT_SECRETS_GRANT) as authorization.RoleAssignment;
                 for (const [key, binding] of clusters) {
-                    quickstartDeployments[key] = new appsv1.Deployment(
-                        `${name}-quickstart-${key}`,
-                        {
-                            metadata: { name: `${baseName}-quickstart`, namespace: this.namespace, labels: { app: labels.app } },
-                            spec: {
-                                replicas: 1,
-                                selector: { matchLabels: { app: labels.app } },
-                                template: {
-                                    metadata: { labels },
-                                    spec: {
-                                        serviceAccountName: this.serviceAccount,
-                                        containers: [
-                                            {
-                                                name: "quickstart",
-                                                image: QUICKSTART_IMAGE,
-                                                env: [
-                                                    { name: "KEYVAULT_URL", value: pulumi.interpolate`https://${vaultName}.vault.azure.net/` },
-                                                    { name: "SECRET_NAME", value: firstSecret },
-                                                ],
-                                                resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
-                                                securityContext: {
-                                                    allowPrivilegeEscalation: false,
-                                                    capabilities: { drop: ["ALL"] },
-                                                    seccompProfile: { type: "RuntimeDefault" },
-                                                },
-                                            },
-                                        ],
-                                    },
-                                },
-                            },
-                        },
-                        // The ServiceAccount must carry its annotations before the pod starts.
-                        { parent: this, provider: binding.kubernetesProvider, dependsOn: [...binding.dependsOn, serviceAccounts[key]] },
-                    );
+                    quickstartJobs[key] = quickstartJob(`${name}-quickstart-${key}`, {
+                        name: `${baseName}-quickstart`,
+                        namespace: this.namespace as string,
+                        serviceAccount: this.serviceAccount,
+                        script: vaultName.apply((vault) => quickstartScript(vault, firstSecret)),
+                        // The Job proves the chain, so it starts once the chain exists: its cluster's FIC,
+                        // the Key Vault role and the annotated ServiceAccount. Propagation after that is
+                        // what its backoff waits out.
+                        dependsOn: [...binding.dependsOn, federatedCredentials[key], secretsGrant, ...(serviceAccounts[key] ? [serviceAccounts[key]] : [])],
+                        parent: this,
+                        provider: binding.kubernetesProvider,
+                    });
                 }
             }
         } else {
@@ -452,7 +475,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
             this.secretsVolumeMount = undefined;
         }
         this.secretProviderClasses = secretProviderClasses;
-        this.quickstartDeployments = quickstartDeployments;
+        this.quickstartJobs = quickstartJobs;
 
         this.registerOutputs({
             clientId: this.clientId,
@@ -462,6 +485,64 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
             namespace: this.namespace,
             serviceAccount: this.serviceAccount,
             podLabels: this.podLabels,
+            serviceAccountAnnotations: this.serviceAccountAnnotations,
         });
     }
+}
+
+interface QuickstartJobArgs {
+    readonly name: string;
+    readonly namespace: string;
+    readonly serviceAccount: string;
+    readonly script: pulumi.Input<string>;
+    readonly dependsOn: pulumi.Resource[];
+    readonly parent: pulumi.Resource;
+    readonly provider: pulumi.ProviderResource;
+}
+
+/**
+ * The quick-start Job. pulumi-kubernetes waits for a Job to complete (its Job await logic), so a
+ * broken chain fails the deployment instead of crash-looping unnoticed; the Job retries with
+ * Kubernetes' exponential backoff (10 s, 20 s, 40 s ... capped at 6 min) up to `backoffLimit`
+ * while the FIC and the role assignment propagate (Entra: minutes), within `activeDeadlineSeconds`.
+ * Its pod template is immutable, so a change replaces the Job.
+ */
+function quickstartJob(resourceName: string, args: QuickstartJobArgs): batchv1.Job {
+    const labels = { app: args.name };
+    return new batchv1.Job(
+        resourceName,
+        {
+            metadata: { name: args.name, namespace: args.namespace, labels },
+            spec: {
+                backoffLimit: 6,
+                activeDeadlineSeconds: 1200,
+                template: {
+                    metadata: { labels: { ...labels, ...WORKLOAD_IDENTITY_POD_LABELS } },
+                    spec: {
+                        serviceAccountName: args.serviceAccount,
+                        restartPolicy: "Never",
+                        securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+                        containers: [
+                            {
+                                name: "quickstart",
+                                image: QUICKSTART_IMAGE,
+                                command: ["/bin/sh", "-c", args.script],
+                                // The CLI writes its login cache under AZURE_CONFIG_DIR; /tmp is the only writable path.
+                                env: [{ name: "AZURE_CONFIG_DIR", value: "/tmp/.azure" }, { name: "HOME", value: "/tmp" }],
+                                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                                resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+                                securityContext: {
+                                    allowPrivilegeEscalation: false,
+                                    readOnlyRootFilesystem: true,
+                                    capabilities: { drop: ["ALL"] },
+                                },
+                            },
+                        ],
+                        volumes: [{ name: "tmp", emptyDir: {} }],
+                    },
+                },
+            },
+        },
+        { parent: args.parent, provider: args.provider, dependsOn: args.dependsOn, customTimeouts: { create: "25m", update: "25m" } },
+    );
 }

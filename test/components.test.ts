@@ -9,6 +9,9 @@ import { WorkloadIdentity, WorkloadIdentityCluster, type WorkloadIdentityCluster
 const SUB = PLACEHOLDER_SUBSCRIPTION_ID;
 const GROUP = "11111111-1111-1111-1111-111111111111";
 
+const SUBNET = `/subscriptions/${SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/aks`;
+const OWNER = "7d3c2f9e-5b1a-4c8d-9e2f-1a3b5c7d9e0f";
+
 const clusterArgs: WorkloadIdentityClusterArgs = {
     resourceGroupName: "rg-code",
     location: "westeurope",
@@ -16,6 +19,8 @@ const clusterArgs: WorkloadIdentityClusterArgs = {
     systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 2 },
     adminGroupObjectIds: [GROUP],
     privateCluster: true,
+    network: { vnetSubnetId: SUBNET },
+    namespaces: ["api"],
 };
 
 async function failureOf(program: () => void): Promise<Error> {
@@ -39,7 +44,7 @@ describe("components composed in code", () => {
                 const identity = new WorkloadIdentity("api", {
                     resourceGroupName: "rg-code",
                     namespace: "api",
-                    clusters: { main: cluster.bindWorkload("api", true) },
+                    clusters: { main: cluster.bindWorkload("api") },
                 });
                 identity.grants.assign("data-reader", { role: "Reader", scope: group.id });
                 identity.grants.readSecrets("vault", `/subscriptions/${SUB}/resourceGroups/rg-data/providers/Microsoft.KeyVault/vaults/kv`);
@@ -62,9 +67,9 @@ describe("components composed in code", () => {
         assert.deepEqual(cluster.inputs.aadProfile, { managed: true, enableAzureRBAC: true, adminGroupObjectIDs: [GROUP] });
         assert.deepEqual(cluster.inputs.sku, { name: "Base", tier: "Free" });
         assert.deepEqual(cluster.inputs.autoUpgradeProfile, { upgradeChannel: "stable", nodeOSUpgradeChannel: "NodeImage" });
-        assert.deepEqual(cluster.inputs.apiServerAccessProfile, { enablePrivateCluster: true });
+        assert.deepEqual(cluster.inputs.apiServerAccessProfile, { enablePrivateCluster: true, privateDNSZone: "system" });
         assert.equal((cluster.inputs.networkProfile as { networkPolicy: string }).networkPolicy, "cilium");
-        assert.equal(cluster.protect, false);
+        assert.equal(cluster.protect, true, "clusters are protected unless protect: false");
         assert.ok(kubeconfig);
         assert.equal(await pulumi.isSecret(kubeconfig), true, "the kubeconfig output is a secret");
     });
@@ -118,7 +123,7 @@ describe("components composed in code", () => {
 
         const twice = await failureOf(() => {
             const cluster = new WorkloadIdentityCluster("one", clusterArgs);
-            const binding = cluster.bindWorkload("app", false);
+            const binding = cluster.bindWorkload("app");
             new WorkloadIdentity("app", { resourceGroupName: "rg", namespace: "app", clusters: { a: binding, b: binding } });
         });
         assert.equal(
@@ -146,5 +151,217 @@ describe("components composed in code", () => {
             ["pulumi:pulumi:Stack", "aks-workload-identity:index:WorkloadIdentity", "azure-native:managedidentity:UserAssignedIdentity"],
         );
         assert.equal(ofType(run.resources, "kubernetes:core/v1:ServiceAccount").length, 0);
+    });
+});
+
+describe("day-one and day-two behaviour of the components", () => {
+    const vault = `/subscriptions/${SUB}/resourceGroups/rg-data/providers/Microsoft.KeyVault/vaults/kv-code`;
+
+    it("lists applicationOwners as owners of the app registration and of its service principal", async () => {
+        const run = await runStack({
+            stack: "code",
+            program: () => void new WorkloadIdentity("app", { resourceGroupName: "rg", namespace: "app", principal: "application", applicationOwners: [OWNER] }),
+        });
+        assert.deepEqual(named(run.resources, "azuread:index/application:Application", "app-app").inputs.owners, [OWNER]);
+        assert.deepEqual(named(run.resources, "azuread:index/servicePrincipal:ServicePrincipal", "app-sp").inputs.owners, [OWNER]);
+    });
+
+    it("refuses an app registration without owners, before anything is created", async () => {
+        const error = await failureOf(() => void new WorkloadIdentity("app", { resourceGroupName: "rg", namespace: "app", principal: "application" }));
+        assert.equal(
+            error.message,
+            'Invalid WorkloadIdentity "app":\n  - applicationOwners: required for principal application. List the object IDs of every identity that deploys this stack: with Application.ReadWrite.OwnedBy a deployer that is not an owner is locked out after the first create.',
+        );
+    });
+
+    it("creates no Kubernetes object with createServiceAccount: false and gives the annotations a chart takes", async () => {
+        let annotations: pulumi.Output<Record<string, string>> | undefined;
+        const run = await runStack({
+            stack: "code",
+            program: () => {
+                const cluster = new WorkloadIdentityCluster("main", clusterArgs);
+                const identity = new WorkloadIdentity("api", {
+                    resourceGroupName: "rg-code",
+                    namespace: "api",
+                    createServiceAccount: false,
+                    tokenExpirationSeconds: 7200,
+                    clusters: { main: cluster.bindWorkload("api") },
+                });
+                annotations = identity.serviceAccountAnnotations;
+                return { annotations: identity.serviceAccountAnnotations };
+            },
+        });
+        assert.equal(ofType(run.resources, "kubernetes:core/v1:ServiceAccount").length, 0);
+        assert.equal(ofType(run.resources, "kubernetes:core/v1:ServiceAccountPatch").length, 0);
+        assert.ok(annotations, "the component exposes serviceAccountAnnotations");
+        const identity = named(run.resources, "azure-native:managedidentity:UserAssignedIdentity", "api-id");
+        assert.deepEqual(run.outputs.annotations, {
+            "azure.workload.identity/client-id": identity.state.clientId,
+            "azure.workload.identity/tenant-id": identity.state.tenantId,
+            "azure.workload.identity/service-account-token-expiration": "7200",
+        });
+    });
+
+    it("patches an existing ServiceAccount only when asked, and refuses the opt-in with a created one", async () => {
+        const run = await runStack({
+            stack: "code",
+            program: () => {
+                const cluster = new WorkloadIdentityCluster("main", clusterArgs);
+                new WorkloadIdentity("api", {
+                    resourceGroupName: "rg-code",
+                    namespace: "api",
+                    createServiceAccount: false,
+                    annotateExistingServiceAccount: true,
+                    clusters: { main: cluster.bindWorkload("api") },
+                });
+            },
+        });
+        assert.deepEqual(ofType(run.resources, "kubernetes:core/v1:ServiceAccountPatch").map((r) => r.name), ["api-sa-main"]);
+        const error = await failureOf(() => void new WorkloadIdentity("api", { resourceGroupName: "rg", namespace: "api", annotateExistingServiceAccount: true }));
+        assert.equal(
+            error.message,
+            'Invalid WorkloadIdentity "api":\n  - annotateExistingServiceAccount: only with createServiceAccount: false (a created ServiceAccount carries the annotations already).',
+        );
+    });
+
+    it("puts the nodes on the given subnet, with its address ranges and a Network Contributor grant for the cluster", async () => {
+        const run = await runStack({
+            stack: "code",
+            program: () =>
+                void new WorkloadIdentityCluster("main", {
+                    ...clusterArgs,
+                    network: { vnetSubnetId: SUBNET, podCidr: "10.244.0.0/16", serviceCidr: "10.0.0.0/16", dnsServiceIp: "10.0.0.10" },
+                    nodePools: { apps: { vmSize: "Standard_D4ds_v5", minCount: 1, maxCount: 3 } },
+                }),
+        });
+        const cluster = named(run.resources, "azure-native:containerservice:ManagedCluster", "main-aks");
+        const profile = cluster.inputs.networkProfile as Record<string, unknown>;
+        assert.equal(profile.podCidr, "10.244.0.0/16");
+        assert.equal(profile.serviceCidr, "10.0.0.0/16");
+        assert.equal(profile.dnsServiceIP, "10.0.0.10");
+        assert.equal((cluster.inputs.agentPoolProfiles as { vnetSubnetID: string }[])[0].vnetSubnetID, SUBNET);
+        assert.equal(named(run.resources, "azure-native:containerservice:AgentPool", "main-pool-apps").inputs.vnetSubnetID, SUBNET);
+        const grant = named(run.resources, "azure-native:authorization:RoleAssignment", "main-subnet-network");
+        assert.equal(grant.inputs.scope, SUBNET);
+        assert.equal(grant.inputs.roleDefinitionId, `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/4d97b98b-1d4f-4787-a291-c67834d212e7`);
+        assert.equal(grant.inputs.principalType, "ServicePrincipal");
+        assert.ok(grant.dependencies.includes(cluster.urn), "the grant waits for the cluster's identity");
+    });
+
+    it("refuses a private cluster without its own subnet", async () => {
+        const error = await failureOf(() => void new WorkloadIdentityCluster("main", { ...clusterArgs, network: undefined }));
+        assert.equal(
+            error.message,
+            'Invalid WorkloadIdentityCluster "main":\n  - network: required with privateCluster. Without your own subnet AKS creates its VNet inside the same deployment, and no runner could reach the private API server: set network.vnetSubnetId.',
+        );
+    });
+
+    for (const [channel, ignored] of [
+        ["rapid", ["agentPoolProfiles[0].count", "kubernetesVersion", "agentPoolProfiles[0].orchestratorVersion"]],
+        ["stable", ["agentPoolProfiles[0].count", "kubernetesVersion", "agentPoolProfiles[0].orchestratorVersion"]],
+        ["patch", ["agentPoolProfiles[0].count"]],
+        ["node-image", ["agentPoolProfiles[0].count"]],
+        ["none", ["agentPoolProfiles[0].count"]],
+    ] as const) {
+        it(`ignores on the cluster under ${channel} exactly what that channel owns`, async () => {
+            const run = await runStack({
+                stack: "code",
+                program: () =>
+                    void new WorkloadIdentityCluster("main", {
+                        ...clusterArgs,
+                        upgradeChannel: channel,
+                        kubernetesVersion: "1.35",
+                        nodePools: { apps: { vmSize: "Standard_D4ds_v5", minCount: 1, maxCount: 3 } },
+                    }),
+            });
+            assert.deepEqual(named(run.resources, "azure-native:containerservice:ManagedCluster", "main-aks").ignoreChanges, ignored);
+            const pool = named(run.resources, "azure-native:containerservice:AgentPool", "main-pool-apps");
+            assert.deepEqual(pool.ignoreChanges, channel === "rapid" || channel === "stable" ? ["count", "orchestratorVersion"] : ["count"]);
+        });
+    }
+
+    it("protects the cluster and its pools by default, sends the pool mode, and creates with count = minCount", async () => {
+        const run = await runStack({
+            stack: "code",
+            program: () =>
+                void new WorkloadIdentityCluster("main", {
+                    ...clusterArgs,
+                    nodePools: { sys2: { vmSize: "Standard_D4ds_v5", minCount: 3, maxCount: 6, mode: "System" }, apps: { vmSize: "Standard_D4ds_v5", minCount: 2, maxCount: 5 } },
+                }),
+        });
+        const sys2 = named(run.resources, "azure-native:containerservice:AgentPool", "main-pool-sys2");
+        const apps = named(run.resources, "azure-native:containerservice:AgentPool", "main-pool-apps");
+        assert.equal(sys2.inputs.mode, "System");
+        assert.equal(apps.inputs.mode, "User");
+        assert.deepEqual([sys2.inputs.minCount, sys2.inputs.maxCount, sys2.inputs.count], [3, 6, 3]);
+        assert.deepEqual([sys2.protect, apps.protect], [true, true]);
+        assert.equal(named(run.resources, "azure-native:containerservice:ManagedCluster", "main-aks").protect, true);
+        const unprotected = await runStack({ stack: "code", program: () => void new WorkloadIdentityCluster("main", { ...clusterArgs, protect: false }) });
+        assert.equal(named(unprotected.resources, "azure-native:containerservice:ManagedCluster", "main-aks").protect, false);
+        const error = await failureOf(() => void new WorkloadIdentityCluster("main", { ...clusterArgs, nodePools: { x: { vmSize: "Standard_D4ds_v5", minCount: 1, maxCount: 2, mode: "system" } } }));
+        assert.equal(error.message, 'Invalid WorkloadIdentityCluster "main":\n  - nodePools.x.mode: invalid pool mode "system". Allowed values are: User, System.');
+    });
+
+    it("owns namespaces on the cluster: they outlive any workload, and Kubernetes' own are refused", async () => {
+        const withWorkload = await runStack({
+            stack: "code",
+            program: () => {
+                const cluster = new WorkloadIdentityCluster("main", { ...clusterArgs, namespaces: ["orders", "api"] });
+                new WorkloadIdentity("api", { resourceGroupName: "rg-code", namespace: "api", clusters: { main: cluster.bindWorkload("api") } });
+            },
+        });
+        const without = await runStack({ stack: "code", program: () => void new WorkloadIdentityCluster("main", { ...clusterArgs, namespaces: ["orders", "api"] }) });
+        for (const run of [withWorkload, without]) {
+            const namespaces = ofType(run.resources, "kubernetes:core/v1:Namespace");
+            assert.deepEqual(namespaces.map((n) => [n.name, n.inputs.metadata, n.parent]), [
+                ["main-ns-api", { name: "api" }, named(run.resources, "aks-workload-identity:index:WorkloadIdentityCluster", "main").urn],
+                ["main-ns-orders", { name: "orders" }, named(run.resources, "aks-workload-identity:index:WorkloadIdentityCluster", "main").urn],
+            ]);
+        }
+        const sa = named(withWorkload.resources, "kubernetes:core/v1:ServiceAccount", "api-sa-main");
+        assert.ok(sa.dependencies.includes(named(withWorkload.resources, "kubernetes:core/v1:Namespace", "main-ns-api").urn), "the ServiceAccount waits for its namespace");
+        const error = await failureOf(() => void new WorkloadIdentityCluster("main", { ...clusterArgs, namespaces: ["kube-node-lease"] }));
+        assert.equal(
+            error.message,
+            'Invalid WorkloadIdentityCluster "main":\n  - namespaces: namespace "kube-node-lease" is Kubernetes\' own and cannot be created or deleted by this stack. Reserved: default, kube-system, kube-public, kube-node-lease.',
+        );
+    });
+
+    it("proves the chain with a Job that never asks for the secret's value and waits for the FIC and the Key Vault role", async () => {
+        const run = await runStack({
+            stack: "code",
+            program: () => {
+                const cluster = new WorkloadIdentityCluster("main", clusterArgs);
+                new WorkloadIdentity("api", {
+                    resourceGroupName: "rg-code",
+                    namespace: "api",
+                    clusters: { main: cluster.bindWorkload("api") },
+                    keyVault: { resourceId: vault, secrets: ["db-password"] },
+                    quickstart: true,
+                });
+            },
+        });
+        assert.equal(ofType(run.resources, "kubernetes:apps/v1:Deployment").length, 0);
+        const job = named(run.resources, "kubernetes:batch/v1:Job", "api-quickstart-main");
+        const spec = job.inputs.spec as {
+            backoffLimit: number;
+            template: { metadata: { labels: Record<string, string> }; spec: { serviceAccountName: string; restartPolicy: string; containers: { image: string; command: string[] }[] } };
+        };
+        assert.equal(spec.backoffLimit, 6);
+        assert.equal(spec.template.spec.restartPolicy, "Never");
+        assert.equal(spec.template.spec.serviceAccountName, "api");
+        assert.equal(spec.template.metadata.labels["azure.workload.identity/use"], "true");
+        const container = spec.template.spec.containers[0];
+        assert.equal(container.image, "mcr.microsoft.com/azure-cli:2.89.1");
+        const script = container.command[2];
+        assert.match(script, /az keyvault secret list-versions --vault-name kv-code --name db-password /);
+        assert.doesNotMatch(script, /secret show|\.value|download/, "the Job never requests the secret's value");
+        for (const dependency of [
+            named(run.resources, "azure-native:managedidentity:FederatedIdentityCredential", "api-fic-main"),
+            named(run.resources, "azure-native:authorization:RoleAssignment", "api-ra-keyvault-secrets"),
+            named(run.resources, "kubernetes:core/v1:ServiceAccount", "api-sa-main"),
+        ]) {
+            assert.ok(job.dependencies.includes(dependency.urn), `the Job waits for ${dependency.name}`);
+        }
     });
 });

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { decodeJwt } from "jose";
-import { declaredCredentials, diagnose, type Presented } from "../doctor/diagnose";
+import { declaredCredentials, diagnose, type Presented, type Verdict } from "../doctor/diagnose";
 import { runCli, usageError } from "./cli";
 
 const USAGE = `Usage: npm run doctor -- (--stack NAME | --config FILE) (--token JWT|@FILE | --issuer URL --subject SUB [--audience AUD])
@@ -20,12 +20,22 @@ compares the token's iss, sub, aud and exp with the federated credentials the st
   --stack NAME, --config FILE  as for npm run plan
   --help                  show this text
 
-Exit codes: 0 a credential accepts the token, 1 none does (the reasons are printed), 2 usage (also
-an unreadable --token or --outputs file), 4 the stack's config has problems or the doctor failed
-(AKSWI_DEBUG=1 prints the stack trace).`;
+Exit codes: 0 a credential accepts the token (OK), 1 Entra ID would refuse it (NO MATCH, the
+reasons are printed), 2 usage (also an unreadable --token or --outputs file), 3 cannot tell without
+the cluster issuer (only a cluster whose issuer URL was not given could accept it), 4 the stack's
+config has problems or the doctor failed (AKSWI_DEBUG=1 prints the stack trace).`;
 
 /** Exit codes, as the usage says. */
-const EXIT = { match: 0, noMatch: 1, usage: 2, failed: 4 } as const;
+const EXIT = { match: 0, noMatch: 1, usage: 2, cannotTell: 3, failed: 4 } as const;
+
+const VERDICTS: Record<Verdict, { line: string; exitCode: number }> = {
+    match: { line: "OK: a federated credential accepts this token.", exitCode: EXIT.match },
+    "no match": { line: "NO MATCH: Entra ID would refuse this token (AADSTS70021 or AADSTS700024).", exitCode: EXIT.noMatch },
+    "cannot tell": {
+        line: "CANNOT TELL without the cluster issuer: only a cluster whose issuer URL was not given could accept this token; pass --outputs FILE or --cluster-issuer KEY=URL.",
+        exitCode: EXIT.cannotTell,
+    },
+};
 
 /** Why a file could not be read, in a few words (the system's message otherwise). */
 function unreadable(error: unknown): string {
@@ -148,6 +158,7 @@ async function main(): Promise<void> {
     const { file, stack } = selectStack(values, USAGE);
     const run = await runSelectedStack(file, stack, EXIT.failed);
     const result = diagnose(presented, declaredCredentials(trustMap(run.resources), issuers), new Date());
+    const verdict = VERDICTS[result.verdict];
 
     const lines = [
         `Token: iss ${presented.issuer}`,
@@ -155,11 +166,11 @@ async function main(): Promise<void> {
         `       aud ${presented.audiences.join(", ") || "(none)"}`,
         ...(presented.expiresAt === undefined ? [] : [`       exp ${presented.expiresAt.toISOString()}`]),
         "",
-        result.ok ? "OK: a federated credential accepts this token." : "NO MATCH: Entra ID would refuse this token (AADSTS70021 or AADSTS700024).",
+        verdict.line,
         ...result.findings.map((finding) => `  - ${finding}`),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
-    process.exitCode = result.ok ? EXIT.match : EXIT.noMatch;
+    process.exitCode = verdict.exitCode;
 }
 
 runCli(USAGE, main, { unexpectedExitCode: EXIT.failed });

@@ -31,9 +31,18 @@ export interface Declared {
     readonly audiences: readonly string[];
 }
 
+/**
+ * - `match`: a declared credential accepts the token and it has not expired;
+ * - `no match`: Entra ID would refuse it, whatever the clusters' issuer URLs are;
+ * - `cannot tell`: only the credential of a cluster whose issuer URL was not given could accept
+ *   it (the URL exists only after deployment), so the answer needs that URL.
+ */
+export type Verdict = "match" | "no match" | "cannot tell";
+
 export interface Diagnosis {
     /** True when one credential accepts the token and the token is still valid. */
     readonly ok: boolean;
+    readonly verdict: Verdict;
     readonly match: Declared | undefined;
     /** What is wrong, most specific first; or what matched. */
     readonly findings: readonly string[];
@@ -88,34 +97,55 @@ function subjectDifference(presented: string, declared: string): string {
     return `the pod runs with ${parts.join(" and ")}: the credential trusts "${declared}"`;
 }
 
-/** Checks what can be checked of an issuer without knowing the clusters' URLs. */
-function issuerFormFindings(issuer: string, declared: readonly Declared[], subject: string): string[] {
-    const findings: string[] = [];
+/**
+ * Checks what can be checked of an issuer without knowing the clusters' URLs; `undecided` when a
+ * cluster whose URL was not given could still accept the token.
+ */
+function issuerFormFindings(presented: Presented, declared: readonly Declared[], audienceOk: (d: Declared) => boolean): { findings: string[]; undecided: boolean } {
+    const { issuer, subject } = presented;
     if (!issuer.startsWith("https://")) {
-        findings.push(`the issuer "${issuer}" is not an https URL; Entra ID only trusts https issuers.`);
-        return findings;
+        return { findings: [`the issuer "${issuer}" is not an https URL; Entra ID only trusts https issuers.`], undecided: false };
     }
     const aks = AKS_ISSUER.exec(issuer.endsWith("/") ? issuer : `${issuer}/`);
     if (aks === null) {
-        findings.push(`the issuer "${issuer}" does not have the form of an AKS issuer (https://<region>.oic.prod-aks.azure.com/<tenant>/<id>/) nor of any issuer the stack declares.`);
-        return findings;
+        return {
+            findings: [`the issuer "${issuer}" does not have the form of an AKS issuer (https://<region>.oic.prod-aks.azure.com/<tenant>/<id>/) nor of any issuer the stack declares.`],
+            undecided: false,
+        };
     }
-    if (!issuer.endsWith("/")) {
+    const findings: string[] = [];
+    // AKS issuer URLs end with "/" (oidcIssuerProfile.issuerURL), so one without it never matches.
+    const slashMissing = !issuer.endsWith("/");
+    if (slashMissing) {
         findings.push(`the issuer "${issuer}" lacks the trailing "/" that AKS issuers end with; copy it exactly from the cluster (pulumi stack output clusters).`);
     }
     if (!declared.some((d) => d.cluster !== undefined && d.issuer === undefined)) {
         const known = [...new Set(declared.filter((d) => d.cluster !== undefined).map((d) => `${d.cluster as string} ${d.issuer as string}`))];
         findings.push(`no credential trusts this issuer; the stack's clusters issue tokens as: ${known.join(", ") || "none"}. The token comes from another cluster.`);
-        return findings;
+        return { findings, undecided: false };
     }
     const candidates = declared.filter((d) => d.cluster !== undefined && d.issuer === undefined && d.subject === subject && (d.region === undefined || d.region === aks[1]));
-    const clusters = [...new Set(candidates.map((d) => d.cluster as string))];
+    if (candidates.length === 0) {
+        findings.push(`no cluster in region ${aks[1]} is federated for subject "${subject}".`);
+        return { findings, undecided: false };
+    }
+    const accepting = candidates.filter(audienceOk);
+    if (accepting.length === 0) {
+        findings.push(...candidates.map((credential) => audienceFinding(presented, credential)));
+        return { findings, undecided: false };
+    }
+    const clusters = [...new Set(accepting.map((d) => d.cluster as string))];
     findings.push(
-        clusters.length > 0
-            ? `the clusters' issuer URLs are known only after deployment: pass --outputs or --cluster-issuer to compare. Clusters in ${aks[1]} federated for this subject: ${clusters.join(", ")}.`
-            : `no cluster in region ${aks[1]} is federated for subject "${subject}".`,
+        `the clusters' issuer URLs are known only after deployment: pass --outputs or --cluster-issuer to compare. Clusters in ${aks[1]} federated for this subject: ${clusters.join(", ")}.`,
     );
-    return findings;
+    return { findings, undecided: !slashMissing };
+}
+
+function audienceFinding(presented: Presented, credential: Declared): string {
+    return (
+        `the audience is wrong: the token is for ${JSON.stringify(presented.audiences)}, ${describe(credential)} expects ${JSON.stringify(credential.audiences)}` +
+        (credential.audiences.includes(ENTRA_TOKEN_EXCHANGE_AUDIENCE) ? " (the webhook's projected token carries it; a token requested by hand may not)." : ".")
+    );
 }
 
 /** Compares what a token presents with the declared credentials. */
@@ -127,10 +157,12 @@ export function diagnose(presented: Presented, declared: readonly Declared[], no
     const audienceOk = (credential: Declared): boolean => credential.audiences.some((audience) => presented.audiences.includes(audience));
     const exact = declared.find((d) => d.issuer === presented.issuer && d.subject === presented.subject && audienceOk(d));
     if (exact !== undefined) {
-        return { ok: expired.length === 0, match: exact, findings: [...expired, `matches ${describe(exact)}.`] };
+        const ok = expired.length === 0;
+        return { ok, verdict: ok ? "match" : "no match", match: exact, findings: [...expired, `matches ${describe(exact)}.`] };
     }
 
     const findings: string[] = [];
+    let undecided = false;
     const sameIssuer = declared.filter((d) => d.issuer === presented.issuer);
     const slashOnly = declared.filter((d) => d.issuer !== undefined && d.issuer !== presented.issuer && withoutSlash(d.issuer) === withoutSlash(presented.issuer));
     for (const issuer of new Set(slashOnly.map((d) => d.issuer as string))) {
@@ -139,14 +171,13 @@ export function diagnose(presented: Presented, declared: readonly Declared[], no
     // The credentials of the issuer that signed the token, trailing slash aside.
     const candidates = sameIssuer.length > 0 ? sameIssuer : slashOnly;
     if (candidates.length === 0) {
-        findings.push(...issuerFormFindings(presented.issuer, declared, presented.subject));
+        const form = issuerFormFindings(presented, declared, audienceOk);
+        findings.push(...form.findings);
+        undecided = form.undecided;
     } else {
         const subjectMatches = candidates.filter((d) => d.subject === presented.subject);
         for (const credential of subjectMatches.filter((d) => !audienceOk(d))) {
-            findings.push(
-                `the audience is wrong: the token is for ${JSON.stringify(presented.audiences)}, ${describe(credential)} expects ${JSON.stringify(credential.audiences)}` +
-                    (credential.audiences.includes(ENTRA_TOKEN_EXCHANGE_AUDIENCE) ? " (the webhook's projected token carries it; a token requested by hand may not)." : "."),
-            );
+            findings.push(audienceFinding(presented, credential));
         }
         if (subjectMatches.length === 0) {
             const closest = closestMatch(presented.subject, candidates.map((d) => d.subject)) ?? candidates[0].subject;
@@ -167,5 +198,7 @@ export function diagnose(presented: Presented, declared: readonly Declared[], no
     if (findings.length === 0) {
         findings.push("no declared federated credential has this issuer, subject and audience.");
     }
-    return { ok: false, match: undefined, findings: [...expired, ...findings] };
+    // An expired token is refused whichever credential would have matched.
+    const verdict: Verdict = undecided && expired.length === 0 ? "cannot tell" : "no match";
+    return { ok: false, verdict, match: undefined, findings: [...expired, ...findings] };
 }

@@ -56,6 +56,7 @@ describe("the doctor", () => {
         const result = diagnose(presented(await token({ iss: GREEN, sub: "system:serviceaccount:orders:orders-api" })), prod, NOW);
         assert.deepEqual(result.findings, ["matches workload orders-api, credential fic-green (cluster green)."]);
         assert.equal(result.ok, true);
+        assert.equal(result.verdict, "match");
         assert.equal(result.match?.workload, "orders-api");
     });
 
@@ -94,6 +95,7 @@ describe("the doctor", () => {
             "matches workload orders-api, credential fic-blue (cluster blue).",
         ]);
         assert.equal(result.ok, false);
+        assert.equal(result.verdict, "no match");
     });
 
     it("says when the token's cluster is not federated for the workload", async () => {
@@ -124,10 +126,51 @@ describe("the doctor", () => {
             `the issuer "${BLUE.slice(0, -1)}" lacks the trailing "/" that AKS issuers end with; copy it exactly from the cluster (pulumi stack output clusters).`,
             "the clusters' issuer URLs are known only after deployment: pass --outputs or --cluster-issuer to compare. Clusters in westeurope federated for this subject: blue, green.",
         ]);
+        // An AKS issuer always ends with "/", so this one is refused whatever the URLs are.
+        assert.equal(result.verdict, "no match");
         const other = diagnose({ issuer: "https://issuer.example.com", subject: "x", audiences: [AUDIENCE] }, prodUnknownIssuers, NOW);
         assert.deepEqual(other.findings, [
             'the issuer "https://issuer.example.com" does not have the form of an AKS issuer (https://<region>.oic.prod-aks.azure.com/<tenant>/<id>/) nor of any issuer the stack declares.',
         ]);
+        assert.equal(other.verdict, "no match");
+    });
+
+    it("cannot tell without the cluster issuer when a cluster whose URL was not given could accept the token", async () => {
+        const result = diagnose(presented(await token({ iss: BLUE, sub: "system:serviceaccount:orders:orders-api" })), prodUnknownIssuers, NOW);
+        assert.deepEqual(result.findings, [
+            "the clusters' issuer URLs are known only after deployment: pass --outputs or --cluster-issuer to compare. Clusters in westeurope federated for this subject: blue, green.",
+        ]);
+        assert.equal(result.verdict, "cannot tell");
+        assert.equal(result.ok, false);
+        // Only green's URL unknown: a token that is not blue's could still be green's.
+        const greenUnknown = declaredCredentials(trustMap((await runCommittedStack("prod")).resources), { blue: BLUE });
+        const fromGreen = diagnose(presented(await token({ iss: GREEN, sub: "system:serviceaccount:orders:orders-api" })), greenUnknown, NOW);
+        assert.deepEqual(fromGreen.findings, [
+            "the clusters' issuer URLs are known only after deployment: pass --outputs or --cluster-issuer to compare. Clusters in westeurope federated for this subject: green.",
+        ]);
+        assert.equal(fromGreen.verdict, "cannot tell");
+    });
+
+    it("says no match without the cluster issuers when no unknown cluster could accept the token", async () => {
+        const wrongAudience = diagnose(
+            presented(await token({ iss: BLUE, sub: "system:serviceaccount:orders:orders-api", aud: "https://kubernetes.default.svc" })),
+            prodUnknownIssuers,
+            NOW,
+        );
+        assert.equal(wrongAudience.verdict, "no match");
+        assert.deepEqual(wrongAudience.findings, [
+            `the audience is wrong: the token is for ["https://kubernetes.default.svc"], workload orders-api, credential fic-blue (cluster blue) expects ["${AUDIENCE}"] (the webhook's projected token carries it; a token requested by hand may not).`,
+            `the audience is wrong: the token is for ["https://kubernetes.default.svc"], workload orders-api, credential fic-green (cluster green) expects ["${AUDIENCE}"] (the webhook's projected token carries it; a token requested by hand may not).`,
+        ]);
+        const unknownSubject = diagnose(presented(await token({ iss: BLUE, sub: "system:serviceaccount:orders:nobody" })), prodUnknownIssuers, NOW);
+        assert.equal(unknownSubject.verdict, "no match");
+        assert.deepEqual(unknownSubject.findings, ['no cluster in region westeurope is federated for subject "system:serviceaccount:orders:nobody".']);
+        const expired = diagnose(
+            presented(await token({ iss: BLUE, sub: "system:serviceaccount:orders:orders-api", exp: new Date(NOW.getTime() - 60_000) })),
+            prodUnknownIssuers,
+            NOW,
+        );
+        assert.equal(expired.verdict, "no match", "an expired token is refused whichever credential would match");
     });
 
     it("says a token from another cluster is not trusted at all", async () => {
@@ -164,6 +207,34 @@ describe("the doctor", () => {
             assert.equal(result.status, 1);
             assert.match(result.stdout, /NO MATCH: Entra ID would refuse this token/);
             assert.match(result.stdout, /ServiceAccount "order-api" instead of "orders-api"/);
+        });
+
+        it("without the clusters' issuer URLs says it cannot tell, with exit code 3", () => {
+            const result = spawnSync(tsx, [doctor, "--stack", "prod", "--issuer", BLUE, "--subject", "system:serviceaccount:orders:orders-api"], { cwd: ROOT, encoding: "utf8" });
+            assert.equal(result.status, 3, result.stderr);
+            assert.equal(
+                result.stdout,
+                [
+                    `Token: iss ${BLUE}`,
+                    "       sub system:serviceaccount:orders:orders-api",
+                    `       aud ${AUDIENCE}`,
+                    "",
+                    "CANNOT TELL without the cluster issuer: only a cluster whose issuer URL was not given could accept this token; pass --outputs FILE or --cluster-issuer KEY=URL.",
+                    "  - the clusters' issuer URLs are known only after deployment: pass --outputs or --cluster-issuer to compare. Clusters in westeurope federated for this subject: blue, green.",
+                    "",
+                ].join("\n"),
+            );
+        });
+
+        it("prints the problems of an invalid config with exit code 4, apart from NO MATCH's 1", () => {
+            const result = spawnSync(
+                tsx,
+                [doctor, "--config", path.join(ROOT, "test", "catalog", "bad-stack.yaml"), "--stack", "dev", "--issuer", BLUE, "--subject", "system:serviceaccount:orders:orders-api"],
+                { cwd: ROOT, encoding: "utf8" },
+            );
+            assert.equal(result.status, 4);
+            assert.match(result.stderr, /^Invalid stack config \(1 problem\); nothing was created:\n/);
+            assert.equal(result.stdout, "");
         });
 
         it("refuses a missing token with exit code 2", () => {

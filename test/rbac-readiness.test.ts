@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
 import { stringify } from "yaml";
-import { placeholderUserKubeconfig } from "../testing/mock-runner";
+// The runner installs the mocks before it loads a program; the readiness module registers nothing on import.
+import { PROJECT_ROOT, placeholderUserKubeconfig, runStack, type RecordedResource } from "../testing/mock-runner";
+import { isSecretValue, unwrapSecret } from "../testing/graph";
 import { toKubeloginKubeconfig } from "../components/kubeconfig";
 import {
     accessReviewBody,
@@ -20,6 +23,8 @@ import {
     type Clock,
     type ExecCredentialPlugin,
 } from "../components/rbac-readiness";
+
+const run = promisify(execFile);
 
 const OID = "11111111-2222-3333-4444-555555555555";
 const PRINCIPAL = `principal ${OID} (deployer@contoso.example)`;
@@ -573,5 +578,168 @@ describe("the kubeconfig's exec credential plugin", () => {
         for (const [document, message] of cases) {
             assert.throws(() => readKubeconfig(typeof document === "string" ? document : stringify(document)), { message });
         }
+    });
+});
+
+describe("KubernetesRbacReadiness (the Pulumi resource)", () => {
+    const TYPE = "pulumi-nodejs:dynamic/aks-workload-identity:KubernetesRbacReadiness";
+    const KUBECONFIG = toKubeloginKubeconfig(placeholderUserKubeconfig("aks-main-dev"), "azurecli");
+
+    async function register(preview: boolean): Promise<RecordedResource[]> {
+        const result = await runStack({
+            stack: "dev",
+            preview,
+            program: async () => {
+                const pulumi = await import("@pulumi/pulumi");
+                const { KubernetesRbacReadiness } = await import("../components/rbac-readiness-provider");
+                new KubernetesRbacReadiness("main-rbac-ready", {
+                    kubeconfig: pulumi.secret(KUBECONFIG),
+                    namespaces: ["apps", "orders"],
+                    triggers: ["/subscriptions/x/roleAssignments/1"],
+                });
+                // A plain kubeconfig is made a secret too.
+                new KubernetesRbacReadiness("plain-rbac-ready", { kubeconfig: KUBECONFIG });
+                return {};
+            },
+        });
+        return result.resources.filter((resource) => resource.type === TYPE);
+    }
+
+    for (const preview of [false, true]) {
+        it(`registers with its type and a secret kubeconfig (${preview ? "preview" : "update"})`, async () => {
+            const registered = await register(preview);
+            assert.deepEqual(registered.map((resource) => resource.name).sort(), ["main-rbac-ready", "plain-rbac-ready"]);
+            const main = registered.find((resource) => resource.name === "main-rbac-ready") as RecordedResource;
+            const plain = registered.find((resource) => resource.name === "plain-rbac-ready") as RecordedResource;
+            assert.equal(main.custom, true);
+            assert.ok(isSecretValue(main.inputs.kubeconfig), "the kubeconfig input is a secret");
+            assert.equal(unwrapSecret(main.inputs.kubeconfig), KUBECONFIG);
+            const serialized = main.inputs.__provider;
+            const rest = Object.fromEntries(Object.entries(main.inputs).filter(([key]) => key !== "kubeconfig" && key !== "__provider"));
+            assert.deepEqual(rest, {
+                namespaces: ["apps", "orders"],
+                verb: "create",
+                resource: "serviceaccounts",
+                group: "",
+                timeoutSeconds: 600,
+                triggers: ["/subscriptions/x/roleAssignments/1"],
+            });
+            assert.equal(typeof serialized, "string", "the serialized provider captured no secret");
+            assert.equal((serialized as string).includes("clusterUser_aks-main-dev"), false, "the provider code holds no kubeconfig");
+            assert.ok(isSecretValue(plain.inputs.kubeconfig), "a plain kubeconfig is registered as a secret");
+            assert.deepEqual(plain.inputs.namespaces, []);
+        });
+    }
+});
+
+describe("the serialized dynamic provider", () => {
+    /**
+     * Runs the `__provider` text Pulumi stored, in a plain Node.js process in the project directory
+     * as `pulumi-resource-pulumi-nodejs` does (require-from-string, then `handler()`), and calls
+     * create and diff on it against the fake API server with the fake credential plugin.
+     */
+    async function runSerialized(serialized: string): Promise<string[]> {
+        const script = path.join(tmp, "fake-kubelogin.cjs");
+        fs.writeFileSync(script, PLUGIN_SCRIPT);
+        const kubeconfig = stringify({
+            apiVersion: "v1",
+            "current-context": "c",
+            clusters: [{ name: "k", cluster: { server, "certificate-authority-data": Buffer.from(tls.cert).toString("base64") } }],
+            contexts: [{ name: "c", context: { cluster: "k", user: "u" } }],
+            users: [
+                {
+                    name: "u",
+                    user: {
+                        exec: {
+                            apiVersion: "client.authentication.k8s.io/v1beta1",
+                            command: process.execPath,
+                            args: [script],
+                            env: [
+                                { name: "FAKE_PLUGIN_LOG", value: path.join(tmp, "serialized-runs.jsonl") },
+                                { name: "FAKE_TOKEN", value: TOKEN },
+                            ],
+                        },
+                    },
+                },
+            ],
+        });
+        const providerFile = path.join(tmp, "provider.js");
+        fs.writeFileSync(providerFile, serialized);
+        const inputs = { kubeconfig, namespaces: ["apps"], verb: "create", resource: "serviceaccounts", group: "", timeoutSeconds: 60, triggers: [] };
+        const driver = `
+            const provider = require("require-from-string")(require("node:fs").readFileSync(${JSON.stringify(providerFile)}, "utf8")).handler();
+            const inputs = ${JSON.stringify(inputs)};
+            (async () => {
+                const created = await provider.create(inputs);
+                console.log(JSON.stringify(created));
+                console.log(JSON.stringify(await provider.diff(created.id, created.outs, inputs)));
+                console.log(JSON.stringify(await provider.diff(created.id, created.outs, { ...inputs, namespaces: ["apps", "web"] })));
+            })().catch((error) => { console.error(error.message); process.exit(1); });
+        `;
+        api.script(review(true));
+        const { stdout } = await run(process.execPath, ["-e", driver], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH } });
+        return stdout.trim().split("\n");
+    }
+
+    async function checkSerialized(serialized: string): Promise<void> {
+        const [progress, created, unchanged, changed] = await runSerialized(serialized);
+        // Real time passes here (a process, a TLS handshake): only the elapsed seconds may vary.
+        assert.match(progress, /\(attempt 1, after \d+s\)\.$/);
+        assert.equal(
+            progress.replace(/after \d+s/, "after Ns"),
+            `Kubernetes RBAC ready: ${PRINCIPAL} may create serviceaccounts in namespace "apps" on ${server} (attempt 1, after Ns).`,
+        );
+        const result = JSON.parse(created) as { id: string; outs: Record<string, unknown> };
+        assert.match(String(result.outs.kubeconfigSha256), /^[0-9a-f]{64}$/);
+        assert.equal(result.id, String(result.outs.kubeconfigSha256).slice(0, 16));
+        assert.deepEqual(result.outs, {
+            kubeconfigSha256: result.outs.kubeconfigSha256,
+            namespaces: ["apps"],
+            verb: "create",
+            resource: "serviceaccounts",
+            group: "",
+            timeoutSeconds: 60,
+            triggers: [],
+        });
+        assert.equal(created.includes("apiVersion"), false, "the outputs hold no kubeconfig");
+        assert.deepEqual(JSON.parse(unchanged), { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(JSON.parse(changed), { changes: true, replaces: [], deleteBeforeReplace: false });
+        assert.equal(api.requests.length, 1);
+        assert.equal(api.requests[0].authorization, `Bearer ${TOKEN}`);
+    }
+
+    it("works outside the program, as serialized under tsx", async () => {
+        const result = await runStack({
+            stack: "dev",
+            program: async () => {
+                const { KubernetesRbacReadiness } = await import("../components/rbac-readiness-provider");
+                new KubernetesRbacReadiness("main-rbac-ready", { kubeconfig: "apiVersion: v1\n" });
+                return {};
+            },
+        });
+        const resource = result.resources.find((candidate) => candidate.name === "main-rbac-ready");
+        await checkSerialized(String(resource?.inputs.__provider));
+    });
+
+    it("works outside the program, as serialized under the Pulumi host's ts-node (bench/host.cjs)", async () => {
+        const program = path.join(tmp, "program.cjs");
+        fs.writeFileSync(
+            program,
+            `module.exports = () => {
+                const { KubernetesRbacReadiness } = require(${JSON.stringify(path.join(PROJECT_ROOT, "components", "rbac-readiness-provider"))});
+                new KubernetesRbacReadiness("main-rbac-ready", { kubeconfig: "apiVersion: v1\\n" });
+                return {};
+            };`,
+        );
+        const graph = path.join(tmp, "graph.json");
+        await run(process.execPath, ["bench/host.cjs", "tsconfig.pulumi.json", "testing/mock-runner.ts", program, "Pulumi.dev.yaml"], {
+            cwd: PROJECT_ROOT,
+            env: { ...process.env, BENCH_DUMP_GRAPH: graph },
+        });
+        const resources = JSON.parse(fs.readFileSync(graph, "utf8")) as RecordedResource[];
+        const resource = resources.find((candidate) => candidate.name === "main-rbac-ready");
+        const serialized = String(resource?.inputs.__provider);
+        assert.match(serialized, /^exports\.handler = __f0;/);
+        await checkSerialized(serialized);
     });
 });

@@ -734,12 +734,14 @@ describe("the serialized dynamic provider", () => {
         const graph = path.join(tmp, "graph.json");
         await run(process.execPath, ["bench/host.cjs", "tsconfig.pulumi.json", "testing/mock-runner.ts", program, "Pulumi.dev.yaml"], {
             cwd: PROJECT_ROOT,
-            env: { ...process.env, BENCH_DUMP_GRAPH: graph },
+            // Without the test runner's NODE_OPTIONS: only the host's ts-node compiles the TypeScript.
+            env: { ...process.env, NODE_OPTIONS: undefined, BENCH_DUMP_GRAPH: graph },
         });
         const resources = JSON.parse(fs.readFileSync(graph, "utf8")) as RecordedResource[];
         const resource = resources.find((candidate) => candidate.name === "main-rbac-ready");
         const serialized = String(resource?.inputs.__provider);
         assert.match(serialized, /^exports\.handler = __f0;/);
+        assert.match(serialized, /__rbac_readiness_1\.waitForKubernetesAccess = /, "TypeScript's CommonJS output (rbac_readiness_1), not esbuild's");
         await checkSerialized(serialized);
     });
 });

@@ -6,6 +6,7 @@ import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import { toKubeloginKubeconfig } from "./kubeconfig";
 import { roleAssignmentName } from "./names";
 import { reservedNamespaceProblem } from "./validation";
+import { KubernetesRbacReadiness } from "./rbac-readiness-provider";
 import { BUILT_IN_ROLES, roleDefinitionIdAt } from "./roles";
 
 export type AdminPrincipalType = "User" | "Group" | "ServicePrincipal";
@@ -48,6 +49,13 @@ export class ClusterAccess {
     public readonly adminGrants: Readonly<Record<string, authorization.RoleAssignment>>;
     public readonly kubeconfig: pulumi.Output<string>;
     public readonly provider: KubernetesProvider;
+    /**
+     * Waits at deploy time until the deployer may create ServiceAccounts: Azure RBAC for
+     * Kubernetes takes up to five minutes to propagate, and pulumi-kubernetes does not retry a 403
+     * (provider/pkg/await/await.go retries only NotFound and NoMatch). Every Kubernetes object of
+     * the cluster waits for it through the provider.
+     */
+    public readonly rbacReadiness: KubernetesRbacReadiness;
     private readonly namespaces = new Map<string, corev1.Namespace>();
 
     constructor(
@@ -88,7 +96,16 @@ export class ClusterAccess {
                 return toKubeloginKubeconfig(Buffer.from(first.value, "base64").toString("utf8"));
             }),
         );
-        this.provider = new KubernetesProvider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: component, dependsOn: Object.values(adminGrants) });
+        this.rbacReadiness = new KubernetesRbacReadiness(
+            `${name}-rbac-ready`,
+            { kubeconfig: this.kubeconfig, triggers: Object.values(adminGrants).map((grant) => grant.id) },
+            { parent: component, dependsOn: Object.values(adminGrants) },
+        );
+        this.provider = new KubernetesProvider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfig },
+            { parent: component, dependsOn: [...Object.values(adminGrants), this.rbacReadiness] },
+        );
 
         // Declared on the cluster, not by a workload: removing any one workload leaves them be.
         // The logical name `<cluster>-ns-<namespace>` and parent are the ones the earlier
@@ -109,7 +126,7 @@ export class ClusterAccess {
             resource = new corev1.Namespace(
                 `${this.name}-ns-${namespace}`,
                 { metadata: { name: namespace } },
-                { parent: this.component, provider: this.provider, dependsOn: Object.values(this.adminGrants) },
+                { parent: this.component, provider: this.provider, dependsOn: [...Object.values(this.adminGrants), this.rbacReadiness] },
             );
             this.namespaces.set(namespace, resource);
         }
@@ -118,7 +135,7 @@ export class ClusterAccess {
 
     /** What a workload needs of this cluster; it waits for the namespace when the cluster declares it. */
     public binding(oidcIssuerUrl: pulumi.Output<string>, namespace: string): WorkloadClusterBinding {
-        const dependsOn: pulumi.Resource[] = [...Object.values(this.adminGrants)];
+        const dependsOn: pulumi.Resource[] = [...Object.values(this.adminGrants), this.rbacReadiness];
         const declared = this.namespaces.get(namespace);
         if (declared !== undefined) {
             dependsOn.push(declared);

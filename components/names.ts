@@ -43,6 +43,96 @@ export function dnsPrefix(clusterName: string): string {
     return normalizeNamePart(clusterName).slice(0, 54).replace(/-+$/, "");
 }
 
+/** Azure name of a cluster this stack creates, unless its config sets `name`: `aks-<key>-<env>`. */
+export function clusterName(clusterKey: string, environment: string): string {
+    return cafName("aks", clusterKey, environment);
+}
+
+/** Azure name of a workload's managed identity, or display name of its app registration, unless config sets `name`. */
+export function workloadIdentityName(workloadKey: string, environment: string, principal: "managedIdentity" | "application"): string {
+    return cafName(principal === "application" ? "app" : "id", workloadKey, environment);
+}
+
+/** The resource group this stack creates unless config names an existing one: `rg-workload-identity-<env>`. */
+export function stackResourceGroupName(environment: string): string {
+    return cafName("rg", "workload-identity", environment);
+}
+
+/**
+ * The node resource group AKS creates for a cluster when none is given:
+ * `MC_<resource group>_<cluster>_<location>`. AKS refuses the cluster when it is longer than 80
+ * characters ("The length of the node resource group name is too long. The maximum length is 80",
+ * quoted in rancher/rancher#21264 and Azure/aad-pod-identity#810).
+ */
+export function aksNodeResourceGroupName(resourceGroupName: string, clusterName: string, location: string): string {
+    return `MC_${resourceGroupName}_${clusterName}_${location}`;
+}
+
+/** The SecretProviderClass of a workload's Key Vault objects: `<key>-keyvault`. */
+export function secretProviderClassName(workloadKey: string): string {
+    return `${normalizeNamePart(workloadKey)}-keyvault`;
+}
+
+/** Name (and `app` label value) of a workload's quick-start: `<key>-quickstart`. */
+export function quickstartName(workloadKey: string): string {
+    return `${normalizeNamePart(workloadKey)}-quickstart`;
+}
+
+/** The limits of one kind of name, with where they come from. */
+export interface NameLimit {
+    /** What the name is, as a message says it: "DNS prefix". */
+    readonly what: string;
+    readonly maxLength: number;
+    readonly pattern: RegExp;
+    /** The rule in words, for messages. */
+    readonly allowed: string;
+    readonly source: string;
+}
+
+/**
+ * Limits of derived names that no validation rule covers yet. (Cluster, identity, resource group,
+ * namespace and ServiceAccount names have their rules in validation.ts and kubernetes-names.ts.)
+ */
+export const NAME_LIMITS = {
+    dnsPrefix: {
+        what: "DNS prefix",
+        maxLength: 54,
+        pattern: /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,52}[a-zA-Z0-9])?$/,
+        allowed: '1 to 54 letters, digits and "-", starting and ending with a letter or digit',
+        source: "AKS naming rules (aka.ms/aks-naming-rules): dnsPrefix",
+    },
+    nodeResourceGroup: {
+        what: "node resource group",
+        maxLength: 80,
+        pattern: /^[-\w.()]{1,80}$/,
+        allowed: "at most 80 characters",
+        source: "AKS: the node resource group name is at most 80 characters",
+    },
+    federatedCredential: {
+        what: "federated credential name",
+        maxLength: 120,
+        pattern: FEDERATED_CREDENTIAL_NAME_PATTERN,
+        allowed: '3 to 120 letters, digits, "-" and "_", starting with a letter or digit',
+        source: "Microsoft.ManagedIdentity federatedIdentityCredentials name; Graph federatedIdentityCredential name (120, URL friendly)",
+    },
+    kubernetesLabelValue: {
+        what: "label value",
+        maxLength: 63,
+        pattern: /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/,
+        allowed: 'at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
+        source: "Kubernetes label values (Labels and Selectors, syntax and character set)",
+    },
+} as const satisfies Record<string, NameLimit>;
+
+/** Why `name` breaks `limit`, or undefined. */
+export function nameLimitProblem(limit: NameLimit, name: string): string | undefined {
+    if (name.length <= limit.maxLength && limit.pattern.test(name)) {
+        return undefined;
+    }
+    const length = name.length > limit.maxLength ? ` has ${name.length} characters and` : "";
+    return `${limit.what} "${name}"${length} is not allowed: ${limit.allowed}.`;
+}
+
 /** RFC 4122 name-based UUID (version 5, SHA-1), the same construction as Bicep's `guid()` uses. */
 export function uuidV5(name: string, namespace: string): string {
     const ns = Buffer.from(namespace.replace(/-/g, ""), "hex");

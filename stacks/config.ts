@@ -1,21 +1,24 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { ConfigError, configKey as key, rule, issueProblems, rawConfig, type ConfigProblem } from "./config-problems";
+import { ConfigError, configKey as key, foreignKeyProblems, rule, issueProblems, rawConfig, withValue, type ConfigProblem } from "./config-problems";
 
 export { formatConfigProblems, type ConfigProblem } from "./config-problems";
 import {
-    KUBELOGIN_MODES,
     MAX_FEDERATED_CREDENTIALS,
+    NAME_LIMITS,
+    aksNodeResourceGroupName,
     apiServerAccessProblem,
     broadPrivilegedAssignment,
     parseScope,
     resolveRole,
     channelMovesKubernetesVersion,
-    cafName,
     cidrProblem,
     closestMatch,
+    clusterName,
     clusterNameProblem,
     audiencesProblem,
+    dnsPrefix,
+    federatedCredentialName,
     federationIssuerProblem,
     ficNameClash,
     guidProblem,
@@ -23,6 +26,8 @@ import {
     workspaceIdProblem,
     keyVaultObjectNameProblem,
     identityNameProblem,
+    nameLimitProblem,
+    quickstartName,
     resourceGroupNameProblem,
     locationProblem,
     namespaceProblem,
@@ -30,11 +35,13 @@ import {
     poolNameProblem,
     roleAssignmentProblems,
     serviceAccountNameProblem,
+    stackResourceGroupName,
     tokenExpirationProblem,
-    type KubeloginMode,
+    workloadIdentityName,
     KEY_VAULT_CERTIFICATES_GRANT,
     KEY_VAULT_SECRETS_GRANT,
 } from "../components";
+import { kubernetesVersionProblem } from "../components/kubernetes-versions";
 
 /**
  * The one config path: stack config in, one typed, validated StackConfig out. This module reads
@@ -43,27 +50,210 @@ import {
 
 export const PROJECT = "aks-workload-identity";
 
-const guid = z.string().superRefine(rule(guidProblem));
-const count = z.number().int();
+/** Namespaces a stack file may use besides this project's: the providers' and Pulumi's own. */
+export const ALLOWED_NAMESPACES: readonly string[] = [PROJECT, "azure-native", "azuread", "kubernetes", "pulumi"];
 
-const poolSchema = z.strictObject({
-    vmSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, {
-        message: "invalid VM size. Allowed values are Azure VM SKU names such as Standard_D4ds_v5.",
-    }),
+/** Provider keys the program reads, by the field they become. */
+const PROVIDER_KEYS: Readonly<Record<string, string>> = { location: "azure-native:location" };
+
+// `pulumi config set --path` writes `3`, `true` and `1` as YAML numbers and booleans, and quoted
+// values as strings: where the two spellings mean the same thing, both are accepted.
+const bool = z.preprocess((value) => (value === "true" ? true : value === "false" ? false : value), z.boolean());
+const asNumber = (value: unknown): unknown => (typeof value === "string" && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value);
+const count = z.preprocess(asNumber, z.number().int());
+const zone = z.preprocess((value) => (typeof value === "number" ? String(value) : value), z.enum(["1", "2", "3"]));
+
+const guid = z.string().superRefine(rule(guidProblem));
+
+function environmentProblem(environment: string): string | undefined {
+    return /^[a-z0-9][a-z0-9-]{0,15}$/.test(environment)
+        ? undefined
+        : `invalid environment "${environment}". Allowed values are 1 to 16 lower-case letters, digits and '-', starting with a letter or digit.`;
+}
+
+function vmSizeProblem(vmSize: string): string | undefined {
+    return /^Standard_[A-Za-z0-9_]+$/.test(vmSize) ? undefined : `invalid VM size "${vmSize}". Allowed values are Azure VM SKU names such as Standard_D4ds_v5.`;
+}
+
+function kubernetesVersionFormatProblem(version: string): string | undefined {
+    return /^\d+\.\d+(\.\d+)?$/.test(version)
+        ? undefined
+        : `invalid Kubernetes version "${version}". Allowed values are major.minor or major.minor.patch, such as "1.36" or "1.36.2".`;
+}
+
+/**
+ * A version written unquoted is a YAML number: `1.35` arrives as 1.35 and is taken as "1.35", but
+ * `1.30` arrives as 1.3, so a number with a one-digit minor is refused rather than guessed.
+ */
+const kubernetesVersion = z
+    .union([z.string(), z.number()])
+    .transform((value, ctx) => {
+        if (typeof value === "string") {
+            return value;
+        }
+        const text = String(value);
+        if (/^\d+\.\d$/.test(text)) {
+            ctx.addIssue({
+                code: "custom",
+                input: value,
+                message: `the number ${text} is ambiguous: YAML reads 1.30 as 1.3. Quote the version, e.g. "${text}0".`,
+            });
+            return z.NEVER;
+        }
+        return text;
+    })
+    .pipe(z.string().superRefine(rule(kubernetesVersionFormatProblem)));
+
+// --- network ---------------------------------------------------------------------------------
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** An IPv4 address as an unsigned 32-bit number, or undefined. */
+export function parseIpv4(text: string): number | undefined {
+    const match = IPV4.exec(text);
+    if (match === null) {
+        return undefined;
+    }
+    const octets = match.slice(1, 5).map(Number);
+    return octets.every((octet) => octet <= 255) ? octets.reduce((sum, octet) => sum * 256 + octet, 0) : undefined;
+}
+
+export function formatIpv4(address: number): string {
+    return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join(".");
+}
+
+/** An IPv4 range: its first address and its size. */
+export interface Ipv4Range {
+    readonly first: number;
+    readonly size: number;
+    readonly prefix: number;
+}
+
+/** `a.b.c.d/n` as a range, with whether the address is the range's network address. */
+export function parseCidr(text: string): (Ipv4Range & { readonly aligned: boolean }) | undefined {
+    const [address, prefixText, extra] = text.split("/");
+    if (prefixText === undefined || extra !== undefined || !/^\d{1,2}$/.test(prefixText) || Number(prefixText) > 32) {
+        return undefined;
+    }
+    const ip = parseIpv4(address);
+    if (ip === undefined) {
+        return undefined;
+    }
+    const prefix = Number(prefixText);
+    const size = 2 ** (32 - prefix);
+    const first = Math.floor(ip / size) * size;
+    return { first, size, prefix, aligned: first === ip };
+}
+
+export function rangesOverlap(a: Ipv4Range, b: Ipv4Range): boolean {
+    return a.first < b.first + b.size && b.first < a.first + a.size;
+}
+
+export function rangeContains(range: Ipv4Range, address: number): boolean {
+    return address >= range.first && address < range.first + range.size;
+}
+
+/**
+ * Ranges AKS refuses for the pod, service and cluster network ranges (MicrosoftDocs/azure-aks-docs
+ * articles/aks/concepts-network-cni-overview.md, "AKS CNI networking prerequisites").
+ */
+export const AKS_RESERVED_RANGES: readonly string[] = ["169.254.0.0/16", "172.30.0.0/16", "172.31.0.0/16", "192.0.2.0/24"];
+
+/** What AKS uses when the network profile leaves a range out (as the azure-native SDK sends them too). */
+export const AKS_NETWORK_DEFAULTS = { podCidr: "10.244.0.0/16", serviceCidr: "10.0.0.0/16", dnsServiceIp: "10.0.0.10" } as const;
+
+function networkRangeProblem(cidr: string): string | undefined {
+    const range = parseCidr(cidr);
+    if (range === undefined) {
+        return `invalid CIDR "${cidr}". Allowed values are IPv4 ranges with a prefix length, such as 10.244.0.0/16.`;
+    }
+    if (!range.aligned) {
+        return `"${cidr}" is not the first address of its range. Allowed values are network addresses: did you mean "${formatIpv4(range.first)}/${range.prefix}"?`;
+    }
+    const reserved = AKS_RESERVED_RANGES.find((other) => rangesOverlap(range, parseCidr(other) as Ipv4Range));
+    return reserved === undefined
+        ? undefined
+        : `"${cidr}" overlaps ${reserved}, which AKS reserves: ${AKS_RESERVED_RANGES.join(", ")} are refused for the pod and service ranges.`;
+}
+
+function serviceCidrProblem(cidr: string): string | undefined {
+    const problem = networkRangeProblem(cidr);
+    if (problem !== undefined) {
+        return problem;
+    }
+    // kube-apiserver refuses a service range larger than /12 ("for 32-bit addresses, the mask must
+    // be >= 12"); AKS documents it as "smaller than /12" (articles/aks/use-byo-cni.md).
+    const prefix = (parseCidr(cidr) as Ipv4Range).prefix;
+    return prefix < 12 ? `"${cidr}" is too large a service range. Allowed values are ranges of at most a /12.` : undefined;
+}
+
+function ipAddressProblem(address: string): string | undefined {
+    return parseIpv4(address) === undefined ? `invalid IP address "${address}". Allowed values are IPv4 addresses such as 10.0.0.10.` : undefined;
+}
+
+const SUBNET_ID = /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Network\/virtualNetworks\/[-\w.]{2,64}\/subnets\/[-\w.]{1,80}$/i;
+
+function subnetIdProblem(resourceId: string): string | undefined {
+    return SUBNET_ID.test(resourceId)
+        ? undefined
+        : `invalid subnet ID "${resourceId}". Allowed values are /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>.`;
+}
+
+const PRIVATE_DNS_ZONE_ID = /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Network\/privateDnsZones\/((?:[a-z0-9-]{1,32}\.)?privatelink\.([a-z0-9]+)\.[a-z0-9.-]+)$/i;
+
+/**
+ * `system` (AKS creates the zone), `none`, or the ID of a zone of your own named
+ * `privatelink.<region>.azmk8s.io` or `<subzone>.privatelink.<region>.azmk8s.io` (subzone at most 32
+ * characters) in the global cloud (articles/aks/private-clusters.md, "Configure a private DNS zone").
+ */
+function privateDnsZoneProblem(zone: string): string | undefined {
+    return zone === "system" || zone === "none" || PRIVATE_DNS_ZONE_ID.test(zone)
+        ? undefined
+        : `invalid private DNS zone "${zone}". Allowed values are: system, none, or the ID of a private DNS zone named privatelink.<region>.azmk8s.io or <subzone>.privatelink.<region>.azmk8s.io (/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/privateDnsZones/<zone>).`;
+}
+
+// --- namespaces ------------------------------------------------------------------------------
+
+/** Namespaces every cluster has: never created or deleted by a stack. */
+export const KUBERNETES_NAMESPACES: readonly string[] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+function reservedNamespaceProblem(namespace: string): string | undefined {
+    return KUBERNETES_NAMESPACES.includes(namespace)
+        ? `namespace "${namespace}" is refused: ${KUBERNETES_NAMESPACES.join(", ")} come with every cluster, and a stack that created one would delete it on destroy.`
+        : undefined;
+}
+
+/** A namespace a cluster declares: a valid name, not one Kubernetes owns. */
+function declaredNamespaceProblem(namespace: string): string | undefined {
+    return reservedNamespaceProblem(namespace) ?? namespaceProblem(namespace);
+}
+
+// --- schema ----------------------------------------------------------------------------------
+
+const poolFields = {
+    vmSize: z.string().superRefine(rule(vmSizeProblem)),
     minCount: count,
     maxCount: count,
-    zones: z.array(z.enum(["1", "2", "3"])).optional(),
-    osDiskSizeGB: z.number().int().min(30).max(2048).optional(),
+    zones: z.array(zone).optional(),
+    osDiskSizeGB: z.preprocess(asNumber, z.number().int().min(30).max(2048)).optional(),
     labels: z.record(z.string(), z.string()).optional(),
     taints: z.array(z.string()).optional(),
+};
+
+const systemPoolSchema = z.strictObject(poolFields);
+const nodePoolSchema = z.strictObject({ ...poolFields, mode: z.enum(["System", "User"]).default("User") });
+
+const networkSchema = z.strictObject({
+    vnetSubnetId: z.string().superRefine(rule(subnetIdProblem)),
+    podCidr: z.string().superRefine(rule(networkRangeProblem)).optional(),
+    serviceCidr: z.string().superRefine(rule(serviceCidrProblem)).optional(),
+    dnsServiceIp: z.string().superRefine(rule(ipAddressProblem)).optional(),
+    privateDnsZone: z.string().superRefine(rule(privateDnsZoneProblem)).default("system"),
 });
 
 const clusterSchema = z.strictObject({
     name: z.string().superRefine(rule(clusterNameProblem)).optional(),
-    kubernetesVersion: z
-        .string()
-        .regex(/^\d+\.\d+(\.\d+)?$/, { message: "invalid Kubernetes version. Allowed values are major.minor or major.minor.patch, such as 1.33." })
-        .optional(),
+    kubernetesVersion: kubernetesVersion.optional(),
     sku: z.enum(["Free", "Standard", "Premium"]).default("Free"),
     upgradeChannel: z.enum(["rapid", "stable", "patch", "node-image", "none"]).default("stable"),
     nodeOsUpgradeChannel: z.enum(["None", "Unmanaged", "NodeImage", "SecurityPatch"]).default("NodeImage"),
@@ -73,49 +263,59 @@ const clusterSchema = z.strictObject({
             resourceGroupName: z.string().superRefine(rule(resourceGroupNameProblem)),
         })
         .optional(),
-    systemPool: poolSchema.optional(),
-    nodePools: z.record(key, poolSchema).default({}),
+    systemPool: systemPoolSchema.optional(),
+    nodePools: z.record(key, nodePoolSchema).default({}),
+    namespaces: z.array(z.string().superRefine(rule(declaredNamespaceProblem))).default([]),
     adminGroupObjectIds: z.array(guid).default([]),
     clusterAdmins: z
         .record(key, z.strictObject({ objectId: guid, principalType: z.enum(["User", "Group", "ServicePrincipal"]) }))
         .default({}),
     authorizedIpRanges: z.array(z.string().superRefine(rule(cidrProblem))).optional(),
-    private: z.boolean().default(false),
-    allowPublicApiServer: z.boolean().default(false),
-    disableLocalAccounts: z.boolean().default(true),
+    private: bool.default(false),
+    network: networkSchema.optional(),
+    allowPublicApiServer: bool.default(false),
+    disableLocalAccounts: bool.default(true),
     networkPolicy: z.enum(["cilium", "calico", "azure"]).default("cilium"),
-    keyVaultSecretsProvider: z.boolean().optional(),
-    azurePolicy: z.boolean().default(true),
-    imageCleaner: z.boolean().default(true),
+    keyVaultSecretsProvider: bool.optional(),
+    azurePolicy: bool.default(true),
+    imageCleaner: bool.default(true),
     defender: z.strictObject({ logAnalyticsWorkspaceResourceId: z.string().superRefine(rule(workspaceIdProblem)) }).optional(),
 });
 
 /** The only keys an `existing` cluster entry takes besides `existing`: nothing else is changed on it. */
-const EXISTING_CLUSTER_KEYS: ReadonlySet<string> = new Set(["existing", "clusterAdmins"]);
+const EXISTING_CLUSTER_KEYS: ReadonlySet<string> = new Set(["existing", "clusterAdmins", "namespaces"]);
 
 const roleAssignmentSchema = z.strictObject({
     role: z.string().min(1),
     scope: z.string().min(1),
-    allowBroadScope: z.boolean().default(false),
+    allowBroadScope: bool.default(false),
     description: z.string().optional(),
 });
 
+/** federationIssuerProblem, naming the refused issuer also when the rule names only the right one. */
+function issuerProblem(issuer: string): string | undefined {
+    const problem = federationIssuerProblem(issuer);
+    return problem === undefined || problem.includes(`"${issuer}"`) ? problem : `"${issuer}": ${problem}`;
+}
+
 const federationSchema = z.strictObject({
-    issuer: z.string().superRefine(rule(federationIssuerProblem)),
+    issuer: z.string().superRefine(rule(issuerProblem)),
     subject: z.string().min(1).max(600),
     audiences: z.array(z.string()).optional(),
-    allowCustomAudience: z.boolean().default(false),
+    allowCustomAudience: bool.default(false),
 });
 
 const workloadSchema = z.strictObject({
     name: z.string().superRefine(rule(identityNameProblem)).optional(),
     namespace: z.string().superRefine(rule(namespaceProblem)).optional(),
     serviceAccount: z.string().superRefine(rule(serviceAccountNameProblem)).optional(),
-    createNamespace: z.boolean().default(false),
-    createServiceAccount: z.boolean().default(true),
+    /** @deprecated declare the namespace in clusters.<key>.namespaces. */
+    createNamespace: bool.default(false),
+    createServiceAccount: bool.default(true),
+    annotateExistingServiceAccount: bool.default(false),
     principal: z.enum(["managedIdentity", "application"]).default("managedIdentity"),
     clusters: z.array(key).optional(),
-    tokenExpirationSeconds: z.number().superRefine(rule(tokenExpirationProblem)).optional(),
+    tokenExpirationSeconds: z.preprocess(asNumber, z.number().superRefine(rule(tokenExpirationProblem))).optional(),
     roleAssignments: z.record(key, roleAssignmentSchema).default({}),
     federations: z.record(key, federationSchema).default({}),
     keyVault: z
@@ -125,18 +325,22 @@ const workloadSchema = z.strictObject({
             certificates: z.array(z.string().superRefine(rule(keyVaultObjectNameProblem))).default([]),
         })
         .optional(),
-    quickstart: z.boolean().default(false),
+    quickstart: bool.default(false),
 });
 
-const stackSchema = z.strictObject({
+/** The kubelogin modes the deprecated `kubeloginMode` key still accepts (and ignores). */
+export const DEPRECATED_KUBELOGIN_MODES = ["azurecli", "workloadidentity", "spn"] as const;
+
+/** The stack config's schema; README's config reference is compared with its shapes (test/readme-config.test.ts). */
+export const stackSchema = z.strictObject({
     location: z.string().superRefine(rule(locationProblem)),
-    environment: z.string().regex(/^[a-z0-9][a-z0-9-]{0,15}$/, {
-        message: "invalid environment. Allowed values are 1 to 16 lower-case letters, digits and '-'.",
-    }),
+    environment: z.string().superRefine(rule(environmentProblem)),
     tags: z.record(z.string(), z.string()).default({}),
     resourceGroupName: z.string().superRefine(rule(resourceGroupNameProblem)).optional(),
-    kubeloginMode: z.enum(KUBELOGIN_MODES).default("azurecli"),
-    protect: z.boolean().default(false),
+    applicationOwners: z.array(guid).default([]),
+    /** @deprecated ignored: kubelogin reads AAD_LOGIN_METHOD at run time. */
+    kubeloginMode: z.enum(DEPRECATED_KUBELOGIN_MODES).optional(),
+    protect: bool.default(true),
     clusters: z.record(key, clusterSchema).refine((clusters) => Object.keys(clusters).length > 0, {
         message: "no clusters. Declare at least one cluster under aks-workload-identity:clusters.",
     }),
@@ -144,12 +348,20 @@ const stackSchema = z.strictObject({
 });
 
 type ParsedStack = z.output<typeof stackSchema>;
-export type ClusterConfig = Omit<z.output<typeof clusterSchema>, "keyVaultSecretsProvider"> & {
+type ParsedCluster = z.output<typeof clusterSchema>;
+export type NetworkConfig = z.output<typeof networkSchema>;
+export type NodePoolConfig = z.output<typeof nodePoolSchema>;
+export type ClusterConfig = Omit<ParsedCluster, "keyVaultSecretsProvider" | "namespaces"> & {
     readonly key: string;
     /** Azure name of the cluster, created or adopted. */
     readonly azureName: string;
     /** Whether the cluster has (or, adopted, must have) the Key Vault secrets provider add-on. */
     readonly keyVaultSecretsProvider: boolean;
+    /**
+     * The namespaces the stack creates in the cluster: `namespaces` plus the namespace of every
+     * workload on it with the deprecated `createNamespace: true`; deduplicated and sorted.
+     */
+    readonly namespaces: readonly string[];
 };
 export type RoleAssignmentConfig = z.output<typeof roleAssignmentSchema>;
 export type WorkloadConfig = Omit<z.output<typeof workloadSchema>, "clusters" | "serviceAccount" | "name"> & {
@@ -169,7 +381,18 @@ export interface StackConfig {
     readonly tags: Readonly<Record<string, string>>;
     /** The resource group: created (`rg-<project>-<env>`) unless `existing`. */
     readonly resourceGroup: { readonly name: string; readonly existing: boolean };
-    readonly kubeloginMode: KubeloginMode;
+    /**
+     * Object IDs that own every app registration and service principal (`owners`); required as
+     * soon as a workload has `principal: application`. @default []
+     */
+    readonly applicationOwners: readonly string[];
+    /**
+     * @deprecated Ignored (the config warns): the kubeconfig must not depend on who runs the
+     * program; kubelogin reads AAD_LOGIN_METHOD at run time. Set only when the stack file still
+     * gives it. Do not pass it on.
+     */
+    readonly kubeloginMode?: (typeof DEPRECATED_KUBELOGIN_MODES)[number];
+    /** `protect` on the resource group, the clusters and their node pools. @default true */
     readonly protect: boolean;
     readonly clusters: Readonly<Record<string, ClusterConfig>>;
     readonly workloads: Readonly<Record<string, WorkloadConfig>>;
@@ -193,40 +416,76 @@ function configPath(path: readonly PropertyKey[]): string {
     return [root, ...rest].join(".");
 }
 
+export interface ParseOptions {
+    /** The day the Kubernetes version table is read for. @default now */
+    readonly today?: Date;
+}
+
 /**
  * Parses raw stack config (values as the stack file holds them) into the StackConfig, or returns
- * every problem at once. Pure: the same input gives the same answer, with no Pulumi runtime.
+ * every problem at once. Pure but for the date: the same input and `today` give the same answer,
+ * with no Pulumi runtime.
  */
 export function parseStackConfig(
     raw: Record<string, unknown>,
     stack: string,
+    options: ParseOptions = {},
 ): { config: StackConfig; warnings: ConfigProblem[] } | { problems: ConfigProblem[] } {
-    const input: Record<string, unknown> = { environment: stack, ...raw };
+    const today = options.today ?? new Date();
+    const projectKeys = Object.keys(stackSchema.shape).filter((field) => field !== "location");
+    const own = foreignKeyProblems(raw, PROJECT, ALLOWED_NAMESPACES, projectKeys, PROVIDER_KEYS);
+    const input: Record<string, unknown> = { environment: stack, ...own.raw };
     const result = stackSchema.safeParse(input, { reportInput: true });
     // The rules across fields and entries run on what did parse, field by field, so that one run
     // reports every problem, not just the first layer of them.
     const structural = result.success ? [] : result.error.issues.flatMap((issue) => issueProblems(stackSchema, issue, configPath));
-    const problems = [...structural, ...semanticProblems(lenient(input, stack))];
+    const problems = [...own.problems, ...structural, ...semanticProblems(lenient(input, stack), today)];
     if (!result.success || problems.length > 0) {
         return { problems };
     }
-    return { config: resolve(result.data), warnings: warnings(result.data) };
+    return { config: resolve(result.data), warnings: [...warnings(result.data, own.raw, today), ...placeholderWarnings(own.raw)] };
 }
 
 /** Accepted, but worth a line in every deployment's output: explicit overrides of the baseline. */
-function warnings(stack: ParsedStack): ConfigProblem[] {
+function warnings(stack: ParsedStack, given: Readonly<Record<string, unknown>>, today: Date): ConfigProblem[] {
     const found: ConfigProblem[] = [];
     const add = (path: string, message: string): void => {
         found.push({ path: `${PROJECT}:${path}`, message });
     };
+    if (stack.kubeloginMode !== undefined) {
+        add(
+            "kubeloginMode",
+            `"${stack.kubeloginMode}" is deprecated and ignored: the kubeconfig no longer depends on who runs the program. kubelogin reads the login method from AAD_LOGIN_METHOD at run time: pipelines set AAD_LOGIN_METHOD=workloadidentity, a laptop needs nothing (the Azure CLI login). Remove the key.`,
+        );
+    }
+    if (given.protect !== undefined && !stack.protect) {
+        add(
+            "protect",
+            "false: the resource group, the clusters and their node pools are not protected, so a config change that replaces or removes them deletes them (a replaced cluster gets a new OIDC issuer, which breaks every federated credential). Keep it for throw-away stacks.",
+        );
+    }
     for (const [clusterKey, cluster] of Object.entries(stack.clusters)) {
         const path = `clusters.${clusterKey}`;
-        if (cluster.kubernetesVersion !== undefined && /^\d+\.\d+\.\d+$/.test(cluster.kubernetesVersion) && channelMovesKubernetesVersion(cluster.upgradeChannel)) {
-            const minor = cluster.kubernetesVersion.split(".").slice(0, 2).join(".");
-            add(
-                `${path}.kubernetesVersion`,
-                `"${cluster.kubernetesVersion}" pins a patch version, but upgradeChannel "${cluster.upgradeChannel}" moves it and the program then ignores it. Give "${minor}", or set upgradeChannel: none to manage the version yourself.`,
-            );
+        const version = cluster.kubernetesVersion;
+        if (version !== undefined && cluster.existing === undefined) {
+            const support = kubernetesVersionProblem(version, today);
+            if (support?.severity === "warning") {
+                add(`${path}.kubernetesVersion`, support.message);
+            }
+        }
+        if (version !== undefined && /^\d+\.\d+\.\d+$/.test(version)) {
+            const minor = version.split(".").slice(0, 2).join(".");
+            if (cluster.upgradeChannel === "patch") {
+                add(
+                    `${path}.kubernetesVersion`,
+                    `"${version}" pins a patch version, but upgradeChannel "patch" moves the cluster to the newest patch of ${minor}, and a later run would send "${version}" back (a downgrade AKS refuses). Give "${minor}".`,
+                );
+            } else if (channelMovesKubernetesVersion(cluster.upgradeChannel)) {
+                add(
+                    `${path}.kubernetesVersion`,
+                    `"${version}" pins a patch version, but upgradeChannel "${cluster.upgradeChannel}" moves it and the program then ignores it. Give "${minor}", or set upgradeChannel: none to manage the version yourself.`,
+                );
+            }
         }
         if (cluster.allowPublicApiServer && cluster.authorizedIpRanges === undefined && !cluster.private) {
             add(`${path}.allowPublicApiServer`, "the API server is open to the internet. Prefer authorizedIpRanges or private: true.");
@@ -235,7 +494,15 @@ function warnings(stack: ParsedStack): ConfigProblem[] {
             add(`${path}.disableLocalAccounts`, "local accounts are enabled: whoever holds the admin kubeconfig bypasses Entra ID and Azure RBAC.");
         }
     }
+    const clusterKeys = Object.keys(stack.clusters);
     for (const [workloadKey, workload] of Object.entries(stack.workloads)) {
+        if (workload.createNamespace && workload.namespace !== undefined) {
+            const targets = workload.clusters ?? clusterKeys;
+            add(
+                `workloads.${workloadKey}.createNamespace`,
+                `true is deprecated: a namespace a workload creates is deleted with that workload, with every other workload's ServiceAccount in it. Declare it once per cluster instead (${targets.map((target) => `clusters.${target}.namespaces: [${workload.namespace as string}]`).join(", ")}); until then the namespace is added there.`,
+            );
+        }
         for (const [assignmentKey, assignment] of Object.entries(workload.roleAssignments)) {
             const role = resolveRole(assignment.role);
             const scope = parseScope(assignment.scope);
@@ -251,6 +518,57 @@ function warnings(stack: ParsedStack): ConfigProblem[] {
     return found;
 }
 
+const PLACEHOLDER_GUID = /^([0-9a-f])\1{7}-\1{4}-\1{4}-\1{4}-\1{12}$/i;
+const SUBSCRIPTION_IN_ID = /^\/subscriptions\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:\/|$)/i;
+/** RFC 5737: address ranges for documentation, which no real network uses. */
+const DOCUMENTATION_RANGES: readonly (readonly [string, string])[] = [
+    ["192.0.2.0/24", "TEST-NET-1"],
+    ["198.51.100.0/24", "TEST-NET-2"],
+    ["203.0.113.0/24", "TEST-NET-3"],
+];
+
+/** Why a config value looks like a sample's placeholder, or undefined. */
+export function placeholderProblem(value: string): string | undefined {
+    if (PLACEHOLDER_GUID.test(value)) {
+        return `"${value}" is a placeholder (one digit repeated), not a real ID: replace it before deploying.`;
+    }
+    const subscription = SUBSCRIPTION_IN_ID.exec(value)?.[1];
+    if (subscription !== undefined && PLACEHOLDER_GUID.test(subscription)) {
+        return `the subscription "${subscription}" in "${value}" is a placeholder, not a real ID: replace it before deploying.`;
+    }
+    const range = parseCidr(value.includes("/") ? value : `${value}/32`);
+    const documentation = range === undefined ? undefined : DOCUMENTATION_RANGES.find(([cidr]) => {
+        const reserved = parseCidr(cidr) as Ipv4Range;
+        return rangeContains(reserved, range.first) && rangeContains(reserved, range.first + range.size - 1);
+    });
+    return documentation === undefined
+        ? undefined
+        : `"${value}" is in ${documentation[0]} (${documentation[1]}), a range reserved for documentation (RFC 5737) that no real address is in: replace it with your own range before deploying.`;
+}
+
+/** One warning per config value that looks like a placeholder of the committed samples. */
+function placeholderWarnings(given: Readonly<Record<string, unknown>>): ConfigProblem[] {
+    const found: ConfigProblem[] = [];
+    const visit = (value: unknown, segments: readonly string[]): void => {
+        if (typeof value === "string") {
+            const message = placeholderProblem(value);
+            if (message !== undefined) {
+                found.push({ path: configPath(segments), message });
+            }
+        } else if (Array.isArray(value)) {
+            value.forEach((item, index) => visit(item, [...segments, String(index)]));
+        } else if (typeof value === "object" && value !== null) {
+            for (const [field, item] of Object.entries(value)) {
+                visit(item, [...segments, field]);
+            }
+        }
+    };
+    for (const [field, value] of Object.entries(given)) {
+        visit(value, [field]);
+    }
+    return found;
+}
+
 function entriesOf(value: unknown): [string, unknown][] {
     return typeof value === "object" && value !== null && !Array.isArray(value) ? Object.entries(value) : [];
 }
@@ -260,6 +578,10 @@ type Shape = Record<string, z.ZodType>;
 /** Fields that were given but did not parse: rules that read them stay silent. */
 interface Invalid {
     readonly invalid: ReadonlySet<string>;
+    /** The keys the entry gives, before defaults. */
+    readonly given: ReadonlySet<string>;
+    /** The entry as given. */
+    readonly values: Readonly<Record<string, unknown>>;
 }
 
 /** Each field of `value` that parses on its own (defaults applied); bad fields are left out and listed. */
@@ -275,22 +597,23 @@ function fieldwise<S extends Shape>(shape: S, value: unknown): Lenient<S> {
             fields[name] = parsed.data;
         }
     }
-    return { ...(fields as Partial<{ [K in keyof S]: z.output<S[K]> }>), invalid };
+    return { ...(fields as Partial<{ [K in keyof S]: z.output<S[K]> }>), invalid, given: new Set(Object.keys(object)), values: object };
 }
 
 type Lenient<S extends Shape> = Partial<{ [K in keyof S]: z.output<S[K]> }> & Invalid;
-type LenientPool = Lenient<typeof poolSchema.shape>;
-type LenientCluster = Omit<Lenient<typeof clusterSchema.shape>, "systemPool" | "nodePools"> & {
+type LenientPool = Lenient<typeof nodePoolSchema.shape>;
+type LenientNetwork = Lenient<typeof networkSchema.shape>;
+type LenientCluster = Omit<Lenient<typeof clusterSchema.shape>, "systemPool" | "nodePools" | "network"> & {
     systemPool?: LenientPool;
     nodePools: Record<string, LenientPool>;
-    /** The keys the entry gives, before defaults. */
-    given: ReadonlySet<string>;
+    network?: LenientNetwork;
 };
 type LenientAssignment = Lenient<typeof roleAssignmentSchema.shape>;
 type LenientWorkload = Omit<Lenient<typeof workloadSchema.shape>, "roleAssignments"> & { roleAssignments: Record<string, LenientAssignment> };
 
 interface LenientStack {
     readonly environment: string;
+    readonly top: Lenient<Pick<typeof stackSchema.shape, "location" | "resourceGroupName" | "applicationOwners">>;
     readonly clusters: Record<string, LenientCluster>;
     readonly workloads: Record<string, LenientWorkload>;
 }
@@ -298,14 +621,15 @@ interface LenientStack {
 /** The config as far as it parses, field by field. Every declared cluster key is kept. */
 function lenient(input: Record<string, unknown>, stack: string): LenientStack {
     const environment = stackSchema.shape.environment.safeParse(input.environment);
+    const { location, resourceGroupName, applicationOwners } = stackSchema.shape;
     const clusters: Record<string, LenientCluster> = {};
     for (const [clusterKey, value] of entriesOf(input.clusters)) {
         const raw = Object.fromEntries(entriesOf(value));
         clusters[clusterKey] = {
             ...fieldwise(clusterSchema.shape, value),
-            given: new Set(Object.keys(raw)),
-            systemPool: raw.systemPool === undefined ? undefined : fieldwise(poolSchema.shape, raw.systemPool),
-            nodePools: Object.fromEntries(entriesOf(raw.nodePools).map(([poolKey, pool]) => [poolKey, fieldwise(poolSchema.shape, pool)])),
+            systemPool: raw.systemPool === undefined ? undefined : fieldwise(systemPoolSchema.shape, raw.systemPool),
+            nodePools: Object.fromEntries(entriesOf(raw.nodePools).map(([poolKey, pool]) => [poolKey, fieldwise(nodePoolSchema.shape, pool)])),
+            network: raw.network === undefined ? undefined : fieldwise(networkSchema.shape, raw.network),
         };
     }
     const workloads: Record<string, LenientWorkload> = {};
@@ -318,28 +642,97 @@ function lenient(input: Record<string, unknown>, stack: string): LenientStack {
             ),
         };
     }
-    return { environment: environment.success ? environment.data : stack, clusters, workloads };
+    return {
+        environment: environment.success ? environment.data : stack,
+        top: fieldwise({ location, resourceGroupName, applicationOwners }, input),
+        clusters,
+        workloads,
+    };
 }
 
 function poolProblem(pool: LenientPool | undefined, system: boolean): string | undefined {
     return pool?.minCount === undefined || pool.maxCount === undefined ? undefined : poolCountsProblem(pool.minCount, pool.maxCount, system);
 }
 
+/** `.10` of a range (or its second address for a small one): a suggestion for the DNS service IP. */
+function suggestedDnsServiceIp(range: Ipv4Range): string {
+    return formatIpv4(range.first + (range.size > 16 ? 10 : 1));
+}
+
+/** The rules between the network fields, on the ranges AKS will use (its defaults where none is given). */
+function networkProblems(network: LenientNetwork, privateCluster: boolean, location: string | undefined): [string, string][] {
+    const found: [string, string][] = [];
+    const explicitDnsZone = network.given.has("privateDnsZone") && !network.invalid.has("privateDnsZone");
+    if (explicitDnsZone && !privateCluster) {
+        found.push(["privateDnsZone", `"${network.privateDnsZone as string}" is only used by a private cluster; set private: true or remove privateDnsZone.`]);
+    }
+    const zone = PRIVATE_DNS_ZONE_ID.exec(network.privateDnsZone ?? "");
+    if (explicitDnsZone && privateCluster && zone !== null && location !== undefined && zone[2].toLowerCase() !== location.toLowerCase()) {
+        found.push([
+            "privateDnsZone",
+            `"${network.privateDnsZone as string}" is the zone of region ${zone[2]}, but the cluster is in ${location}: AKS needs privatelink.${location}.azmk8s.io (or a subzone of it).`,
+        ]);
+    }
+    if (["podCidr", "serviceCidr", "dnsServiceIp"].some((field) => network.invalid.has(field))) {
+        return found;
+    }
+    const podText = network.podCidr ?? AKS_NETWORK_DEFAULTS.podCidr;
+    const serviceText = network.serviceCidr ?? AKS_NETWORK_DEFAULTS.serviceCidr;
+    const dnsText = network.dnsServiceIp ?? AKS_NETWORK_DEFAULTS.dnsServiceIp;
+    const pod = parseCidr(podText) as Ipv4Range;
+    const service = parseCidr(serviceText) as Ipv4Range;
+    const dns = parseIpv4(dnsText) as number;
+    const serviceNote = network.serviceCidr === undefined ? " (the default)" : "";
+    if (rangesOverlap(pod, service)) {
+        found.push(
+            network.podCidr !== undefined
+                ? ["podCidr", `"${podText}" overlaps serviceCidr "${serviceText}"${serviceNote}: the pod and service ranges must not overlap.`]
+                : ["serviceCidr", `"${serviceText}" overlaps podCidr "${podText}" (the default): the pod and service ranges must not overlap.`],
+        );
+    }
+    // "The DNS service IP must be within the service CIDR range and must not be the first IP address
+    // in the range" (articles/aks/use-byo-cni.md; concepts-network-cni-overview.md).
+    if (!rangeContains(service, dns)) {
+        found.push(
+            network.dnsServiceIp !== undefined
+                ? ["dnsServiceIp", `"${dnsText}" is not inside serviceCidr "${serviceText}"${serviceNote}: the DNS service IP must be inside the service range, e.g. "${suggestedDnsServiceIp(service)}".`]
+                : ["serviceCidr", `"${serviceText}" does not contain the default dnsServiceIp ${dnsText}: give dnsServiceIp too, e.g. "${suggestedDnsServiceIp(service)}".`],
+        );
+    } else if (dns === service.first) {
+        found.push(
+            network.dnsServiceIp !== undefined
+                ? ["dnsServiceIp", `"${dnsText}" is the first address of serviceCidr "${serviceText}"${serviceNote}, which Kubernetes gives its own API service: use another, e.g. "${suggestedDnsServiceIp(service)}".`]
+                : ["serviceCidr", `"${serviceText}" starts at the default dnsServiceIp ${dnsText}, which Kubernetes gives its own API service: give dnsServiceIp too, e.g. "${suggestedDnsServiceIp(service)}".`],
+        );
+    }
+    return found;
+}
+
 /** Rules across fields and entries, over whatever parsed. */
-function semanticProblems(stack: LenientStack): ConfigProblem[] {
+function semanticProblems(stack: LenientStack, today: Date): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
     const add = (path: string, message: string | undefined): void => {
         if (message !== undefined) {
             problems.push({ path: `${PROJECT}:${path}`, message });
         }
     };
+    const location = stack.top.location;
+    const resourceGroupName = stack.top.invalid.has("resourceGroupName") ? undefined : (stack.top.resourceGroupName ?? stackResourceGroupName(stack.environment));
     const clusterKeys = Object.keys(stack.clusters);
     const clusterNames = new Map<string, string>();
     for (const [clusterKey, cluster] of Object.entries(stack.clusters)) {
         const path = `clusters.${clusterKey}`;
+        const namespaces = new Set<string>();
+        for (const namespace of cluster.namespaces ?? []) {
+            add(`${path}.namespaces`, namespaces.has(namespace) ? `namespace "${namespace}" is listed twice.` : undefined);
+            namespaces.add(namespace);
+        }
         if (cluster.given.has("existing")) {
             for (const field of [...cluster.given].filter((f) => !EXISTING_CLUSTER_KEYS.has(f))) {
-                add(`${path}.${field}`, `not used for an existing cluster: the program adopts it as it is. Allowed keys with existing are: ${[...EXISTING_CLUSTER_KEYS].join(", ")}.`);
+                add(
+                    `${path}.${field}`,
+                    withValue(`not used for an existing cluster: the program adopts it as it is. Allowed keys with existing are: ${[...EXISTING_CLUSTER_KEYS].join(", ")}.`, cluster.values[field]),
+                );
             }
             const azureName = cluster.existing?.name;
             const other = azureName === undefined ? undefined : clusterNames.get(azureName.toLowerCase());
@@ -355,7 +748,9 @@ function semanticProblems(stack: LenientStack): ConfigProblem[] {
         add(`${path}.systemPool`, poolProblem(cluster.systemPool, true));
         for (const [poolKey, pool] of Object.entries(cluster.nodePools)) {
             add(`${path}.nodePools.${poolKey}`, poolNameProblem(poolKey) ?? (poolKey === "system" ? 'the name "system" is the inline system pool\'s; choose another pool name.' : undefined));
-            add(`${path}.nodePools.${poolKey}`, poolProblem(pool, false));
+            // A pool in System mode hosts system pods: AKS keeps at least one node in it.
+            const counts = poolProblem(pool, pool.mode === "System");
+            add(`${path}.nodePools.${poolKey}`, counts !== undefined && pool.mode === "System" && counts.startsWith("invalid minCount") ? `${counts} A pool in mode System keeps at least one node.` : counts);
         }
         if (!["authorizedIpRanges", "private", "allowPublicApiServer"].some((field) => cluster.invalid.has(field))) {
             add(path, apiServerAccessProblem(cluster.authorizedIpRanges, cluster.private ?? false, cluster.allowPublicApiServer ?? false));
@@ -364,7 +759,45 @@ function semanticProblems(stack: LenientStack): ConfigProblem[] {
         if (!adminsUnknown && (cluster.adminGroupObjectIds ?? []).length === 0 && Object.keys(cluster.clusterAdmins ?? {}).length === 0) {
             add(path, "no adminGroupObjectIds and no clusterAdmins. With local accounts off and Entra RBAC on, nobody could create the ServiceAccounts: name an admin group or a cluster admin.");
         }
-        const azureName = cluster.name ?? cafName("aks", clusterKey, stack.environment);
+        if (cluster.kubernetesVersion !== undefined) {
+            const support = kubernetesVersionProblem(cluster.kubernetesVersion, today);
+            add(`${path}.kubernetesVersion`, support?.severity === "error" ? support.message : undefined);
+        }
+        if (cluster.private === true && !cluster.given.has("network")) {
+            add(
+                `${path}.network`,
+                "required with private: true. Without a subnet of yours AKS creates a virtual network of its own during the deployment, and no runner can be inside it to reach the private API server: give network.vnetSubnetId, a subnet of a virtual network your runner reaches.",
+            );
+        }
+        if (cluster.network !== undefined && !cluster.invalid.has("private")) {
+            for (const [field, message] of networkProblems(cluster.network, cluster.private ?? false, location)) {
+                add(`${path}.network.${field}`, message);
+            }
+        }
+
+        const azureName = cluster.name ?? clusterName(clusterKey, stack.environment);
+        if (cluster.name === undefined) {
+            const problem = clusterNameProblem(azureName);
+            add(
+                path,
+                problem === undefined
+                    ? undefined
+                    : `${problem} It is derived as aks-<key>-<environment> (${azureName.length} characters here): shorten the key or the environment, or set name.`,
+            );
+        }
+        if (!cluster.invalid.has("name")) {
+            const prefix = nameLimitProblem(NAME_LIMITS.dnsPrefix, dnsPrefix(azureName));
+            add(cluster.name === undefined ? path : `${path}.name`, prefix === undefined ? undefined : `${prefix} It is derived from the cluster name "${azureName}".`);
+            if (location !== undefined && resourceGroupName !== undefined) {
+                const nodeGroup = nameLimitProblem(NAME_LIMITS.nodeResourceGroup, aksNodeResourceGroupName(resourceGroupName, azureName, location));
+                add(
+                    cluster.name === undefined ? path : `${path}.name`,
+                    nodeGroup === undefined
+                        ? undefined
+                        : `${nodeGroup} AKS derives it as MC_<resource group>_<cluster name>_<location>: shorten the cluster name (the key, or name) or the resource group name (resourceGroupName).`,
+                );
+            }
+        }
         const other = clusterNames.get(azureName.toLowerCase());
         add(`${path}.name`, other === undefined ? undefined : `Azure name "${azureName}" is also the name of clusters.${other}; cluster names must differ.`);
         clusterNames.set(azureName.toLowerCase(), clusterKey);
@@ -372,8 +805,12 @@ function semanticProblems(stack: LenientStack): ConfigProblem[] {
 
     const identityNames = new Map<string, string>();
     const serviceAccounts = new Map<string, string>();
+    const applications: string[] = [];
     for (const [workloadKey, workload] of Object.entries(stack.workloads)) {
         const path = `workloads.${workloadKey}`;
+        if (workload.principal === "application") {
+            applications.push(workloadKey);
+        }
         // A list that did not parse was reported already; the rules that read it stay silent.
         const targets = workload.invalid.has("clusters") ? [] : (workload.clusters ?? clusterKeys);
         const listed = new Set<string>();
@@ -388,32 +825,74 @@ function semanticProblems(stack: LenientStack): ConfigProblem[] {
             }
         }
         const federations = Object.entries(workload.federations ?? {});
-        const credentials = new Set(targets).size + federations.length;
+        const uniqueTargets = [...new Set(targets)];
+        const credentials = uniqueTargets.length + federations.length;
         if (credentials > MAX_FEDERATED_CREDENTIALS) {
             add(
                 `${path}`,
-                `${credentials} federated credentials (${new Set(targets).size} clusters, ${federations.length} federations); Entra ID allows at most ${MAX_FEDERATED_CREDENTIALS} per identity.`,
+                `${credentials} federated credentials (${uniqueTargets.length} clusters, ${federations.length} federations); Entra ID allows at most ${MAX_FEDERATED_CREDENTIALS} per identity.`,
             );
         }
         if (workload.namespace === undefined && !workload.invalid.has("namespace") && targets.length > 0) {
             add(`${path}.namespace`, "required string is missing: the workload runs on a cluster, and its ServiceAccount lives in a namespace. Use clusters: [] for an identity that only has federations.");
         }
+        if (workload.annotateExistingServiceAccount === true && workload.createServiceAccount !== false && !workload.invalid.has("createServiceAccount")) {
+            add(
+                `${path}.annotateExistingServiceAccount`,
+                "true annotates a ServiceAccount that already exists, so it needs createServiceAccount: false (the default true creates the ServiceAccount).",
+            );
+        }
+        if (workload.createNamespace === true && workload.namespace !== undefined) {
+            add(`${path}.createNamespace`, reservedNamespaceProblem(workload.namespace) === undefined ? undefined : `true, but ${reservedNamespaceProblem(workload.namespace) as string}`);
+        }
+        // One FIC name per key: the cluster keys' and the federation keys' must all differ once normalised.
+        const ficNames = new Map<string, string>();
+        for (const target of uniqueTargets) {
+            const name = federatedCredentialName(target);
+            const first = ficNames.get(name);
+            add(
+                `${path}.clusters`,
+                first === undefined ? undefined : `clusters "${first}" and "${target}" would both name this identity's federated credential ${name}; rename one of the cluster keys.`,
+            );
+            ficNames.set(name, target);
+        }
+        const federationNames = new Map<string, string>();
         const pairs = new Map<string, string>();
         for (const [federationKey, federation] of federations) {
-            add(`${path}.federations.${federationKey}`, ficNameClash(federationKey, [...new Set(targets)]));
+            const clash = ficNameClash(federationKey, uniqueTargets);
+            add(`${path}.federations.${federationKey}`, clash);
+            const name = federatedCredentialName(federationKey);
+            const first = federationNames.get(name);
+            add(
+                `${path}.federations.${federationKey}`,
+                clash !== undefined || first === undefined
+                    ? undefined
+                    : `federation keys "${first}" and "${federationKey}" would both name the federated credential ${name}; rename one of them.`,
+            );
+            federationNames.set(name, federationKey);
+            add(`${path}.federations.${federationKey}`, nameLimitProblem(NAME_LIMITS.federatedCredential, name));
             add(
                 `${path}.federations.${federationKey}.audiences`,
                 federation.audiences === undefined ? undefined : audiencesProblem(federation.audiences, federation.allowCustomAudience),
             );
             const pair = `${federation.issuer}\n${federation.subject}`;
-            const first = pairs.get(pair);
+            const samePair = pairs.get(pair);
             add(
                 `${path}.federations.${federationKey}`,
-                first === undefined ? undefined : `the same issuer and subject as federations.${first}; one identity may trust one (issuer, subject) pair only once.`,
+                samePair === undefined ? undefined : `the same issuer and subject as federations.${samePair}; one identity may trust one (issuer, subject) pair only once.`,
             );
             pairs.set(pair, federationKey);
         }
-        const identityName = workload.name ?? cafName(workload.principal === "application" ? "app" : "id", workloadKey, stack.environment);
+        const identityName = workload.name ?? workloadIdentityName(workloadKey, stack.environment, workload.principal ?? "managedIdentity");
+        if (workload.name === undefined && !workload.invalid.has("name")) {
+            const problem = identityNameProblem(identityName);
+            add(
+                path,
+                problem === undefined
+                    ? undefined
+                    : `${problem} It is derived as ${workload.principal === "application" ? "app" : "id"}-<key>-<environment> (${identityName.length} characters here): shorten the key, or set name.`,
+            );
+        }
         const clash = identityNames.get(identityName.toLowerCase());
         add(`${path}.name`, clash === undefined ? undefined : `identity name "${identityName}" is also the name of workloads.${clash}; rename one of them (set name:).`);
         identityNames.set(identityName.toLowerCase(), workloadKey);
@@ -437,7 +916,8 @@ function semanticProblems(stack: LenientStack): ConfigProblem[] {
             }
             if (assignment.role !== undefined) {
                 const found = roleAssignmentProblems(assignment.role, assignment.scope, assignment.allowBroadScope ?? false);
-                add(`${path}.roleAssignments.${assignmentKey}.role`, found.role);
+                // A role given by GUID or ID is refused by its name: the message names both.
+                add(`${path}.roleAssignments.${assignmentKey}.role`, found.role === undefined ? undefined : withValue(found.role, assignment.role));
                 add(`${path}.roleAssignments.${assignmentKey}.scope`, found.scope);
             }
         }
@@ -475,9 +955,26 @@ function semanticProblems(stack: LenientStack): ConfigProblem[] {
             }
         }
         if (workload.quickstart === true && (keyVault?.secrets ?? []).length === 0 && !workload.invalid.has("keyVault")) {
-            add(`${path}.quickstart`, "the quick-start reads a Key Vault secret; give keyVault with at least one secret.");
+            add(`${path}.quickstart`, "true, but the quick-start reads a Key Vault secret: give keyVault with at least one secret.");
+        }
+        if (workload.quickstart === true) {
+            const label = nameLimitProblem(NAME_LIMITS.kubernetesLabelValue, quickstartName(workloadKey));
+            add(`${path}.quickstart`, label === undefined ? undefined : `true, but the quick-start is named <key>-quickstart, and its ${label} Shorten the workload key.`);
         }
     }
+
+    const owners = stack.top.applicationOwners ?? [];
+    if (applications.length > 0 && owners.length === 0 && !stack.top.invalid.has("applicationOwners")) {
+        add(
+            "applicationOwners",
+            `required: ${applications.map((workloadKey) => `workloads.${workloadKey}`).join(", ")} ${applications.length === 1 ? "has" : "have"} principal: application, and with Graph's Application.ReadWrite.OwnedBy the deploying principal can only manage the app registrations and service principals it owns. List the object IDs of every principal that deploys this stack (the pipeline identities the bootstrap prints); each application and service principal gets them as owners.`,
+        );
+    }
+    const seenOwners = new Set<string>();
+    owners.forEach((owner, index) => {
+        add(`applicationOwners.${index}`, seenOwners.has(owner.toLowerCase()) ? `"${owner}" is listed twice.` : undefined);
+        seenOwners.add(owner.toLowerCase());
+    });
     return problems;
 }
 
@@ -499,11 +996,18 @@ function resolve(stack: ParsedStack): StackConfig {
     const clusters: Record<string, ClusterConfig> = {};
     const keyVaultClusters = clustersNeedingKeyVault(stack);
     for (const [clusterKey, cluster] of Object.entries(stack.clusters)) {
+        const namespaces = new Set(cluster.namespaces);
+        for (const workload of Object.values(stack.workloads)) {
+            if (workload.createNamespace && workload.namespace !== undefined && (workload.clusters ?? clusterKeys).includes(clusterKey)) {
+                namespaces.add(workload.namespace);
+            }
+        }
         clusters[clusterKey] = {
             ...cluster,
             key: clusterKey,
-            azureName: cluster.existing?.name ?? cluster.name ?? cafName("aks", clusterKey, stack.environment),
+            azureName: cluster.existing?.name ?? cluster.name ?? clusterName(clusterKey, stack.environment),
             keyVaultSecretsProvider: cluster.keyVaultSecretsProvider ?? keyVaultClusters.has(clusterKey),
+            namespaces: [...namespaces].sort(),
         };
     }
     const workloads: Record<string, WorkloadConfig> = {};
@@ -512,7 +1016,7 @@ function resolve(stack: ParsedStack): StackConfig {
         workloads[workloadKey] = {
             ...rest,
             key: workloadKey,
-            identityName: name ?? cafName(workload.principal === "application" ? "app" : "id", workloadKey, stack.environment),
+            identityName: name ?? workloadIdentityName(workloadKey, stack.environment, workload.principal),
             serviceAccount: serviceAccount ?? workloadKey,
             clusters: targets ?? clusterKeys,
         };
@@ -523,9 +1027,10 @@ function resolve(stack: ParsedStack): StackConfig {
         location: stack.location,
         tags: stack.tags,
         resourceGroup: stack.resourceGroupName === undefined
-            ? { name: cafName("rg", "workload-identity", stack.environment), existing: false }
+            ? { name: stackResourceGroupName(stack.environment), existing: false }
             : { name: stack.resourceGroupName, existing: true },
-        kubeloginMode: stack.kubeloginMode,
+        applicationOwners: stack.applicationOwners,
+        ...(stack.kubeloginMode === undefined ? {} : { kubeloginMode: stack.kubeloginMode }),
         protect: stack.protect,
         clusters,
         workloads,
@@ -537,18 +1042,20 @@ const STRING_KEYS: ReadonlySet<string> = new Set(["environment", "resourceGroupN
 
 /**
  * This project's keys from the whole config map (`<project>:<key>` -> value), decoded, plus
- * `azure-native:location`. Every project key is passed on, so a misspelt key is reported.
+ * `azure-native:location`. Every project key is passed on, so a misspelt key is reported; so are
+ * keys of namespaces the program does not know (under their full key, `:<key>` for one without a
+ * namespace), which parseStackConfig reports. The providers' namespaces are left out.
  */
 export function rawStackConfig(all: Readonly<Record<string, string>>): Record<string, unknown> {
-    return rawConfig(all, PROJECT, STRING_KEYS, { location: "azure-native:location" });
+    return rawConfig(all, PROJECT, STRING_KEYS, PROVIDER_KEYS, ALLOWED_NAMESPACES);
 }
 
 /**
- * Reads this stack's config through the Pulumi runtime and validates it. Throws a
- * StackConfigError (no stack trace, every problem listed) before any resource exists.
+ * Reads this stack's config through the Pulumi runtime and validates it against today's date.
+ * Throws a StackConfigError (no stack trace, every problem listed) before any resource exists.
  */
 export function loadStackConfig(): StackConfig {
-    const result = parseStackConfig(rawStackConfig(pulumi.runtime.allConfig()), pulumi.getStack());
+    const result = parseStackConfig(rawStackConfig(pulumi.runtime.allConfig()), pulumi.getStack(), { today: new Date() });
     if ("config" in result) {
         for (const warning of result.warnings) {
             void pulumi.log.warn(`${warning.path}: ${warning.message}`);
@@ -559,3 +1066,4 @@ export function loadStackConfig(): StackConfig {
     }
     return result.config;
 }
+

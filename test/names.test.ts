@@ -2,8 +2,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
     FEDERATED_CREDENTIAL_NAME_PATTERN,
+    NAME_LIMITS,
+    aksNodeResourceGroupName,
     cafName,
+    clusterName,
     dnsPrefix,
+    nameLimitProblem,
+    quickstartName,
+    secretProviderClassName,
+    stackResourceGroupName,
+    workloadIdentityName,
     federatedCredentialName,
     normalizeNamePart,
     roleAssignmentName,
@@ -51,6 +59,45 @@ describe("name builders", () => {
     it("builds DNS prefixes of at most 54 characters", () => {
         assert.equal(dnsPrefix("aks-main-dev"), "aks-main-dev");
         assert.equal(dnsPrefix("a".repeat(60)), "a".repeat(54));
+    });
+
+    it("derives the Azure and Kubernetes names of a stack exactly", () => {
+        // Public API: a change here renames (replaces) the resources of every deployed stack.
+        assert.equal(clusterName("blue", "prod"), "aks-blue-prod");
+        assert.equal(clusterName("Blue_Green", "prod"), "aks-blue-green-prod");
+        assert.equal(workloadIdentityName("orders-api", "dev", "managedIdentity"), "id-orders-api-dev");
+        assert.equal(workloadIdentityName("payments", "prod", "application"), "app-payments-prod");
+        assert.equal(stackResourceGroupName("staging"), "rg-workload-identity-staging");
+        assert.equal(aksNodeResourceGroupName("rg-workload-identity-dev", "aks-main-dev", "westeurope"), "MC_rg-workload-identity-dev_aks-main-dev_westeurope");
+        assert.equal(secretProviderClassName("orders_api"), "orders-api-keyvault");
+        assert.equal(quickstartName("orders-api"), "orders-api-quickstart");
+    });
+
+    it("checks derived names against their limits, naming the length when it is the problem", () => {
+        assert.equal(nameLimitProblem(NAME_LIMITS.dnsPrefix, "aks-main-dev"), undefined);
+        assert.equal(nameLimitProblem(NAME_LIMITS.dnsPrefix, "a".repeat(54)), undefined);
+        assert.equal(
+            nameLimitProblem(NAME_LIMITS.dnsPrefix, "a".repeat(55)),
+            `DNS prefix "${"a".repeat(55)}" has 55 characters and is not allowed: 1 to 54 letters, digits and "-", starting and ending with a letter or digit.`,
+        );
+        assert.equal(nameLimitProblem(NAME_LIMITS.dnsPrefix, "-aks"), 'DNS prefix "-aks" is not allowed: 1 to 54 letters, digits and "-", starting and ending with a letter or digit.');
+        assert.equal(nameLimitProblem(NAME_LIMITS.dnsPrefix, ""), 'DNS prefix "" is not allowed: 1 to 54 letters, digits and "-", starting and ending with a letter or digit.');
+        const group80 = aksNodeResourceGroupName(`rg-${"x".repeat(50)}`, "aks-main-dev", "westeurope");
+        assert.equal(group80.length, 80);
+        assert.equal(nameLimitProblem(NAME_LIMITS.nodeResourceGroup, group80), undefined);
+        assert.equal(
+            nameLimitProblem(NAME_LIMITS.nodeResourceGroup, `${group80}x`),
+            `node resource group "${group80}x" has 81 characters and is not allowed: at most 80 characters.`,
+        );
+        assert.equal(nameLimitProblem(NAME_LIMITS.kubernetesLabelValue, quickstartName("a".repeat(52))), undefined);
+        assert.equal(nameLimitProblem(NAME_LIMITS.kubernetesLabelValue, quickstartName("a".repeat(53)))?.startsWith(`label value "${"a".repeat(53)}-quickstart" has 64 characters`), true);
+        assert.equal(nameLimitProblem(NAME_LIMITS.federatedCredential, federatedCredentialName("x".repeat(200))), undefined);
+        assert.equal(nameLimitProblem(NAME_LIMITS.federatedCredential, "f.c"), 'federated credential name "f.c" is not allowed: 3 to 120 letters, digits, "-" and "_", starting with a letter or digit.');
+    });
+
+    it("folds keys that differ only in separators into one FIC name (the config refuses such pairs)", () => {
+        assert.equal(federatedCredentialName("deploy_dev"), federatedCredentialName("deploy-dev"));
+        assert.equal(federatedCredentialName("Deploy.Dev"), "fic-deploy-dev");
     });
 
     it("computes RFC 4122 version 5 UUIDs", () => {

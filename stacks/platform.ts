@@ -9,8 +9,9 @@ import {
     type KubernetesClusterComponent,
     type NodePoolArgs,
     type WorkloadClusterBinding,
+    normalizeNamePart,
 } from "../components";
-import type { ClusterConfig, StackConfig } from "./config";
+import type { ClusterConfig, NodePoolConfig, StackConfig } from "./config";
 
 /** What the composition built, keyed as configured. */
 export interface Platform {
@@ -20,7 +21,7 @@ export interface Platform {
     readonly config: StackConfig;
 }
 
-type PoolConfig = NonNullable<ClusterConfig["systemPool"]>;
+type PoolConfig = NonNullable<ClusterConfig["systemPool"]> | NodePoolConfig;
 
 function pool(p: PoolConfig): NodePoolArgs {
     return {
@@ -31,6 +32,7 @@ function pool(p: PoolConfig): NodePoolArgs {
         osDiskSizeGB: p.osDiskSizeGB,
         nodeLabels: p.labels,
         nodeTaints: p.taints,
+        mode: "mode" in p ? p.mode : undefined,
     };
 }
 
@@ -40,7 +42,7 @@ function buildCluster(stack: StackConfig, cluster: ClusterConfig, resourceGroupN
             clusterName: cluster.existing.name,
             resourceGroupName: cluster.existing.resourceGroupName,
             clusterAdmins: cluster.clusterAdmins,
-            kubeloginMode: stack.kubeloginMode,
+            namespaces: [...cluster.namespaces],
             requireKeyVaultSecretsProvider: cluster.keyVaultSecretsProvider,
         });
     }
@@ -66,7 +68,8 @@ function buildCluster(stack: StackConfig, cluster: ClusterConfig, resourceGroupN
         azurePolicy: cluster.azurePolicy,
         imageCleaner: cluster.imageCleaner,
         defenderLogAnalyticsWorkspaceResourceId: cluster.defender?.logAnalyticsWorkspaceResourceId,
-        kubeloginMode: stack.kubeloginMode,
+        network: cluster.network,
+        namespaces: [...cluster.namespaces],
         protect: stack.protect,
         tags: stack.tags,
     });
@@ -112,7 +115,7 @@ export function buildPlatform(stack: StackConfig): Platform {
         const bindings: Record<string, WorkloadClusterBinding> = {};
         // The config guarantees a namespace whenever the workload runs on a cluster.
         for (const clusterKey of workload.namespace === undefined ? [] : workload.clusters) {
-            bindings[clusterKey] = clusters[clusterKey].bindWorkload(workload.namespace as string, workload.createNamespace);
+            bindings[clusterKey] = clusters[clusterKey].bindWorkload(workload.namespace as string);
         }
         workloads[workload.key] = new WorkloadIdentity(workload.key, {
             resourceGroupName,
@@ -122,6 +125,8 @@ export function buildPlatform(stack: StackConfig): Platform {
             namespace: workload.namespace,
             serviceAccount: workload.serviceAccount,
             createServiceAccount: workload.createServiceAccount,
+            annotateExistingServiceAccount: workload.annotateExistingServiceAccount,
+            applicationOwners: workload.principal === "application" ? [...stack.applicationOwners] : undefined,
             tokenExpirationSeconds: workload.tokenExpirationSeconds,
             clusters: bindings,
             roleAssignments: workload.roleAssignments,
@@ -138,15 +143,15 @@ export function buildPlatform(stack: StackConfig): Platform {
 function quickstartChecks(platform: Platform): Record<string, Record<string, pulumi.Output<string>>> {
     const checks: Record<string, Record<string, pulumi.Output<string>>> = {};
     for (const [key, workload] of Object.entries(platform.workloads)) {
-        const deployments = Object.entries(workload.quickstartDeployments);
-        if (deployments.length === 0) {
+        const jobs = Object.entries(workload.quickstartJobs);
+        if (jobs.length === 0) {
             continue;
         }
         checks[key] = {};
-        for (const [clusterKey] of deployments) {
+        for (const [clusterKey] of jobs) {
             const cluster = platform.config.clusters[clusterKey];
             const group = cluster.existing?.resourceGroupName ?? platform.resourceGroupName;
-            checks[key][clusterKey] = pulumi.interpolate`az aks get-credentials --resource-group ${group} --name ${cluster.azureName} --overwrite-existing && kubelogin convert-kubeconfig -l azurecli && kubectl logs --namespace ${workload.namespace ?? ""} deployment/${key}-quickstart`;
+            checks[key][clusterKey] = pulumi.interpolate`az aks get-credentials --resource-group ${group} --name ${cluster.azureName} --overwrite-existing && kubelogin convert-kubeconfig -l azurecli && kubectl logs --namespace ${workload.namespace ?? ""} job/${normalizeNamePart(key)}-quickstart`;
         }
     }
     return checks;
@@ -172,6 +177,7 @@ export function stackOutputs(platform: Platform) {
                     namespace: workload.namespace,
                     serviceAccount: workload.namespace === undefined ? undefined : workload.serviceAccount,
                     podLabels: workload.podLabels,
+                    serviceAccountAnnotations: workload.namespace === undefined ? undefined : workload.serviceAccountAnnotations,
                 },
             ]),
         ),

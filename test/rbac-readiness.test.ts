@@ -457,7 +457,7 @@ describe("the kubeconfig's exec credential plugin", () => {
     });
 
     it("reads the kubelogin kubeconfig this project writes", () => {
-        const endpoint = readKubeconfig(toKubeloginKubeconfig(placeholderUserKubeconfig("aks-main-dev"), "azurecli"));
+        const endpoint = readKubeconfig(toKubeloginKubeconfig(placeholderUserKubeconfig("aks-main-dev")));
         assert.deepEqual(endpoint, {
             contextName: "aks-main-dev",
             userName: "clusterUser_aks-main-dev",
@@ -583,7 +583,7 @@ describe("the kubeconfig's exec credential plugin", () => {
 
 describe("KubernetesRbacReadiness (the Pulumi resource)", () => {
     const TYPE = "pulumi-nodejs:dynamic/aks-workload-identity:KubernetesRbacReadiness";
-    const KUBECONFIG = toKubeloginKubeconfig(placeholderUserKubeconfig("aks-main-dev"), "azurecli");
+    const KUBECONFIG = toKubeloginKubeconfig(placeholderUserKubeconfig("aks-main-dev"));
 
     async function register(preview: boolean): Promise<RecordedResource[]> {
         const result = await runStack({

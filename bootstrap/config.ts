@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { MAX_FEDERATED_CREDENTIALS } from "../components/constants";
 import { normalizeNamePart } from "../components/names";
-import { parseScope } from "../components/roles";
+import { parseScope, resolveRole } from "../components/roles";
 import { closestMatch } from "../components/suggest";
 import {
     audiencesProblem,
@@ -16,6 +16,7 @@ import {
 } from "../components/validation";
 import { parseStackConfig, rawStackConfig, type StackConfig } from "../stacks/config";
 import { ConfigError, configKey as key, rule, formatConfigProblems, issueProblems, rawConfig, readStackFile, type ConfigProblem } from "../stacks/config-problems";
+import { PRIVILEGED_ADMINISTRATOR_ROLE_IDS } from "./conditions";
 
 /**
  * The bootstrap's one config path: stack config in, one typed, validated BootstrapConfig out,
@@ -69,6 +70,7 @@ const environmentSchema = z.strictObject({
         .optional(),
     stackFile: z.string().min(1).optional(),
     federations: federationsSchema,
+    principalId: guid.optional(),
 });
 
 const bootstrapSchema = z.strictObject({
@@ -129,8 +131,14 @@ export interface EnvironmentConfig {
     readonly tags: Readonly<Record<string, string>>;
     /** Every cluster's `adminGroupObjectIds`, de-duplicated: the pipeline identity joins each. */
     readonly adminGroupObjectIds: readonly string[];
-    /** Role assignment scopes of the workloads outside the environment's resource group, de-duplicated. */
-    readonly workloadScopes: readonly string[];
+    /** The committed stack file, parsed and validated by the main program's own parser. */
+    readonly stackConfig: StackConfig;
+    /**
+     * The deploy identity's object ID, when the config records it after the first run (the output
+     * `environments.<name>.identity.principalId`). The plan's permission view then checks that
+     * `applicationOwners` and `clusterAdmins` name this identity. @default unknown
+     */
+    readonly principalId: string | undefined;
     /** Some workload is `principal: application`: the pipeline creates app registrations. */
     readonly hasApplicationWorkloads: boolean;
     /** Some cluster has authorized IP ranges or a private API server: hosted runners cannot reach it. */
@@ -196,17 +204,6 @@ export function keyVaultSecretsProvider(keyVaultName: string, keyName: string): 
     return `azurekeyvault://${keyVaultName}.vault.azure.net/keys/${keyName}`;
 }
 
-function resourceGroupId(subscriptionId: string, resourceGroupName: string): string {
-    return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroupName}`;
-}
-
-/** Whether `scope` is the resource group or lies inside it (ARM IDs compare case-insensitively). */
-function withinResourceGroup(scope: string, groupId: string): boolean {
-    const s = scope.toLowerCase();
-    const g = groupId.toLowerCase();
-    return s === g || s.startsWith(`${g}/`);
-}
-
 function uniqueCaseInsensitive(values: readonly string[]): string[] {
     const seen = new Map<string, string>();
     for (const value of values) {
@@ -242,7 +239,6 @@ export function parseBootstrapConfig(
         const result = bootstrapSchema.shape[name].safeParse(raw[name]);
         return result.success ? (result.data as z.output<(typeof bootstrapSchema.shape)[K]>) : undefined;
     };
-    const subscriptionId = field("subscriptionId");
     const github = field("github");
     const keyVaultName = field("keyVaultName");
     const runsOn = field("runsOn");
@@ -324,17 +320,20 @@ export function parseBootstrapConfig(
             });
         }
 
-        const groupId = subscriptionId === undefined ? undefined : resourceGroupId(subscriptionId, groupName);
-        const scopes: string[] = [];
         for (const workload of Object.values(stackConfig.workloads)) {
             for (const [assignmentKey, assignment] of Object.entries(workload.roleAssignments)) {
+                const where = `${fileLabel}: workloads.${workload.key}.roleAssignments.${assignmentKey}`;
                 const kind = parseScope(assignment.scope)?.kind;
                 if (kind === "subscription" || kind === "managementGroup") {
                     add(
-                        `${fileLabel}: workloads.${workload.key}.roleAssignments.${assignmentKey}.scope "${assignment.scope}" is a ${kind === "subscription" ? "subscription" : "management group"}; the pipeline identity would need Role Based Access Control Administrator there, which reaches far beyond its environment. Narrow the scope to a resource group or a resource, or make that assignment outside the pipeline.`,
+                        `${where}.scope "${assignment.scope}" is a ${kind === "subscription" ? "subscription" : "management group"}; the pipeline identity would need Role Based Access Control Administrator there, which reaches far beyond its environment. Narrow the scope to a resource group or a resource, or make that assignment outside the pipeline.`,
                     );
-                } else if (groupId !== undefined && !withinResourceGroup(assignment.scope, groupId)) {
-                    scopes.push(assignment.scope);
+                }
+                const role = resolveRole(assignment.role);
+                if (!("error" in role) && PRIVILEGED_ADMINISTRATOR_ROLE_IDS.includes(role.guid)) {
+                    add(
+                        `${where}.role "${assignment.role}" can itself assign roles; a pipeline allowed to hand it out could make itself Owner of the scope. Make that assignment outside the pipeline.`,
+                    );
                 }
             }
         }
@@ -359,7 +358,8 @@ export function parseBootstrapConfig(
             location: stackConfig.location,
             tags: stackConfig.tags,
             adminGroupObjectIds: uniqueCaseInsensitive(clusters.flatMap((cluster) => cluster.adminGroupObjectIds)),
-            workloadScopes: uniqueCaseInsensitive(scopes),
+            stackConfig,
+            principalId: environment.principalId,
             hasApplicationWorkloads: Object.values(stackConfig.workloads).some((workload) => workload.principal === "application"),
             restrictedApiServer: clusters.some((cluster) => cluster.private || cluster.authorizedIpRanges !== undefined),
             federations: environment.federations,

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as keyvault from "@pulumi/azure-native/keyvault";
@@ -9,18 +8,13 @@ import { GITHUB_ACTIONS_ISSUER } from "../components/constants";
 import { roleAssignmentName } from "../components/names";
 import { BUILT_IN_ROLES, roleDefinitionIdFor, type BuiltInRoleName } from "../components/roles";
 import { WorkloadIdentity, type FederationArgs } from "../components/workload-identity";
-import { excludeRolesCondition } from "./conditions";
-import { GITHUB_FEDERATION_KEY, keyVaultSecretsProvider, type BootstrapConfig, type EnvironmentConfig, type Federation } from "./config";
+import { allowRolesCondition } from "./conditions";
+import { BOOTSTRAP_PROJECT, GITHUB_FEDERATION_KEY, keyVaultSecretsProvider, type BootstrapConfig, type EnvironmentConfig, type Federation } from "./config";
 import { environmentSubject, ghVariableCommands, pullRequestSubject, shellQuote, type EnvironmentVariable, type RepositoryVariable } from "./github";
+import { customRoleName, pipelineGrantsFor, resourceGroupOf, subscriptionProviders, type PipelineGrants, type RoleGrant } from "./grants";
+import { CUSTOM_ROLES } from "./role-definitions";
 
-/** Microsoft Graph's application (client) ID, the same in every tenant. */
-export const MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
-
-/**
- * Microsoft Graph application permission Application.ReadWrite.OwnedBy: create app registrations
- * and manage only those the principal owns (not Application.ReadWrite.All).
- */
-export const APPLICATION_READWRITE_OWNEDBY_ROLE_ID = "18a4783c-866b-4cc7-a460-3d5e5662c884";
+export { APPLICATION_READWRITE_OWNEDBY_ROLE_ID, MICROSOFT_GRAPH_APP_ID, scopeKey } from "./grants";
 
 /** The container that holds the bootstrap's own state, for the operators only. */
 export const BOOTSTRAP_STATE_CONTAINER = "bootstrap";
@@ -32,6 +26,8 @@ export interface BootstrapEnvironment {
     readonly stateContainer: storage.BlobContainer;
     readonly secretsKey: keyvault.Key;
     readonly identity: WorkloadIdentity;
+    /** What the identity is granted: the same data the plan's permission view checks a stack against. */
+    readonly grants: PipelineGrants;
     /** ARM IDs of the three, each resolved once the resource exists. */
     readonly scopes: { readonly resourceGroup: pulumi.Output<string>; readonly stateContainer: pulumi.Output<string>; readonly secretsKey: pulumi.Output<string> };
 }
@@ -44,6 +40,8 @@ export interface Bootstrap {
     /** Keyed by environment name, in promotion order. */
     readonly environments: Readonly<Record<string, BootstrapEnvironment>>;
     readonly pullRequest: WorkloadIdentity;
+    /** The custom roles, keyed by role key (only those some environment is granted). */
+    readonly customRoles: Readonly<Record<string, authorization.RoleDefinition>>;
 }
 
 /**
@@ -53,11 +51,6 @@ export interface Bootstrap {
  */
 function idOnceCreated(resource: pulumi.CustomResource, id: string): pulumi.Output<string> {
     return resource.id.apply(() => id);
-}
-
-/** A stable key for a scope: the same scope keeps the same assignment, whichever workload declares it. */
-export function scopeKey(scope: string): string {
-    return createHash("sha256").update(scope.toLowerCase()).digest("hex").slice(0, 8);
 }
 
 function federationArgs(federations: Readonly<Record<string, Federation>>): Record<string, FederationArgs> {
@@ -94,7 +87,6 @@ export function buildBootstrap(config: BootstrapConfig): Bootstrap {
     const groupId = `/subscriptions/${subscriptionId}/resourceGroups/${config.resourceGroupName}`;
     const accountId = `${groupId}/providers/Microsoft.Storage/storageAccounts/${config.state.accountName}`;
     const vaultId = `${groupId}/providers/Microsoft.KeyVault/vaults/${config.keyVaultName}`;
-    const condition = excludeRolesCondition();
     const repository = `${config.github.owner}/${config.github.repository}`;
 
     // State, keys and the pipelines' own identities live apart from every environment's resource
@@ -166,6 +158,27 @@ export function buildBootstrap(config: BootstrapConfig): Bootstrap {
         { protect: true },
     );
 
+    // Custom roles are subscription-wide definitions: one each, assignable where some environment needs it.
+    const granted = new Map(config.environments.map((environment) => [environment.name, pipelineGrantsFor(config, environment)]));
+    const customRoles: Record<string, authorization.RoleDefinition> = {};
+    for (const role of CUSTOM_ROLES) {
+        const grants = [...granted.values()].flatMap((environmentGrants) => environmentGrants.roles.filter((grant) => grant.role.custom?.key === role.key));
+        const first = grants[0];
+        if (first === undefined) {
+            continue;
+        }
+        const assignableScopes = [...new Map(grants.map((grant) => resourceGroupOf(grant.scope) ?? grant.scope).map((scope) => [scope.toLowerCase(), scope])).values()].sort();
+        customRoles[role.key] = new authorization.RoleDefinition(`custom-role-${role.key}`, {
+            scope: `/subscriptions/${subscriptionId}`,
+            roleDefinitionId: first.role.id,
+            roleName: customRoleName(subscriptionId, role),
+            description: `Lets a deploy pipeline of ${repository} ${role.purpose}; nothing else (${role.permissions.source}).`,
+            roleType: "CustomRole",
+            permissions: [{ actions: [...role.permissions.actions], notActions: [], dataActions: [], notDataActions: [] }],
+            assignableScopes,
+        });
+    }
+
     const environments: Record<string, BootstrapEnvironment> = {};
     for (const environment of config.environments) {
         const environmentGroup = new resources.ResourceGroup(
@@ -209,49 +222,40 @@ export function buildBootstrap(config: BootstrapConfig): Bootstrap {
             },
             tags,
         });
-        const who = `the ${environment.name} pipeline of ${repository}`;
-        identity.grants.assign("state", {
-            role: "Storage Blob Data Contributor",
-            scope: scopes.stateContainer,
-            description: `Pulumi state of stack ${environment.stack}, for ${who}.`,
-        });
-        identity.grants.assign("secrets", {
-            role: "Key Vault Crypto User",
-            scope: scopes.secretsKey,
-            description: `Secrets provider of stack ${environment.stack}, for ${who}.`,
-        });
-        identity.grants.assign("contributor", {
-            role: "Contributor",
-            scope: scopes.resourceGroup,
-            description: `Resources of stack ${environment.stack}, for ${who}.`,
-        });
-        identity.grants.assign("rbac-admin", {
-            role: "Role Based Access Control Administrator",
-            scope: scopes.resourceGroup,
-            condition,
-            description: `Role assignments of stack ${environment.stack}, for ${who}; never Owner, User Access Administrator or RBAC Administrator.`,
-        });
-        for (const scope of environment.workloadScopes) {
-            identity.grants.assign(`rbac-admin-${scopeKey(scope)}`, {
-                role: "Role Based Access Control Administrator",
-                scope,
-                condition,
-                description: `Workload role assignments of stack ${environment.stack} at this scope, for ${who}; never Owner, User Access Administrator or RBAC Administrator.`,
+        const grants = granted.get(environment.name) as PipelineGrants;
+        const scopeOf = (grant: RoleGrant): pulumi.Input<string> => {
+            switch (grant.createdBy) {
+                case "environmentResourceGroup":
+                    return scopes.resourceGroup;
+                case "stateContainer":
+                    return scopes.stateContainer;
+                case "secretsKey":
+                    return scopes.secretsKey;
+                default: {
+                    // A custom role is assigned once its definition exists.
+                    const definition = grant.role.custom === undefined ? undefined : customRoles[grant.role.custom.key];
+                    return definition === undefined ? grant.scope : idOnceCreated(definition, grant.scope);
+                }
+            }
+        };
+        for (const grant of grants.roles) {
+            identity.grants.assign(grant.key, {
+                // Built-in roles by name, custom roles by their definition GUID.
+                role: grant.role.custom === undefined ? grant.role.name : grant.role.id,
+                scope: scopeOf(grant),
+                ...(grant.allowedRoleIds === undefined ? {} : { condition: allowRolesCondition(grant.allowedRoleIds) }),
+                description: grant.description,
             });
         }
         // Cluster admin from the moment a cluster exists, the way operators are.
-        for (const groupObjectId of environment.adminGroupObjectIds) {
-            new azuread.GroupMember(
-                `deploy-${environment.name}-admins-${groupObjectId.toLowerCase()}`,
-                { groupObjectId, memberObjectId: identity.principalId },
-                { parent: identity },
-            );
+        for (const group of grants.groups) {
+            new azuread.GroupMember(`deploy-${environment.name}-${group.key}`, { groupObjectId: group.groupObjectId, memberObjectId: identity.principalId }, { parent: identity });
         }
-        if (environment.hasApplicationWorkloads) {
+        for (const permission of grants.graph) {
             new azuread.AppRoleAssignment(
-                `deploy-${environment.name}-graph-applications`,
+                `deploy-${environment.name}-${permission.key}`,
                 {
-                    appRoleId: APPLICATION_READWRITE_OWNEDBY_ROLE_ID,
+                    appRoleId: permission.appRoleId,
                     principalObjectId: identity.principalId,
                     // Checked by the config: required whenever an environment has application workloads.
                     resourceObjectId: config.microsoftGraphServicePrincipalObjectId as string,
@@ -259,7 +263,18 @@ export function buildBootstrap(config: BootstrapConfig): Bootstrap {
                 { parent: identity },
             );
         }
-        environments[environment.name] = { config: environment, resourceGroup: environmentGroup, stateContainer, secretsKey, identity, scopes };
+        if (environment.principalId !== undefined) {
+            const configured = environment.principalId;
+            const at = `${BOOTSTRAP_PROJECT}:environments[${config.environments.indexOf(environment)}].principalId`;
+            identity.principalId.apply((actual) => {
+                if (actual.toLowerCase() !== configured.toLowerCase()) {
+                    void pulumi.log.warn(
+                        `${at}: ${configured} is not the object ID of the deploy identity ${environment.identityName}, ${actual}. Set it to ${actual}, and name ${actual} in aks-workload-identity:applicationOwners and clusterAdmins of stack ${environment.stack}: the plan's permission view checks the stack against this value.`,
+                    );
+                }
+            });
+        }
+        environments[environment.name] = { config: environment, resourceGroup: environmentGroup, stateContainer, secretsKey, identity, grants, scopes };
     }
 
     // Pull requests run code nobody has reviewed yet: read-only, and on one environment only.
@@ -309,7 +324,7 @@ export function buildBootstrap(config: BootstrapConfig): Bootstrap {
         assignOperatorRole(`operator-${operatorKey}-secrets`, operator, "Key Vault Crypto User", vaultScope, subscriptionId, `Stack secrets providers, for operator ${operatorKey}.`);
     }
 
-    return { config, resourceGroup, stateAccount, vault, environments, pullRequest };
+    return { config, resourceGroup, stateAccount, vault, environments, pullRequest, customRoles };
 }
 
 /** The stack outputs: what to set in GitHub, what to run once per stack, and the identities. */
@@ -356,6 +371,21 @@ export function bootstrapOutputs(bootstrap: Bootstrap) {
         ),
     ].join("\n");
 
+    // What each stack with application workloads puts in aks-workload-identity:applicationOwners:
+    // with Application.ReadWrite.OwnedBy the pipeline may only manage apps it owns, and may add no
+    // other owner (Graph docs, Add owner: OwnedBy is not sufficient to add another owner).
+    const applicationOwners = pulumi.output(
+        Object.fromEntries(
+            config.environments
+                .filter((environment) => environment.hasApplicationWorkloads)
+                .map((environment) => [environment.stack, [bootstrap.environments[environment.name].identity.principalId]]),
+        ),
+    );
+    // A fresh subscription lacks these, and a deploy identity cannot register them (subscription scope).
+    const providerRegistrationCommands = subscriptionProviders(config)
+        .map((registration) => `az provider register --subscription ${shellQuote(config.subscriptionId)} --namespace ${registration.namespace} --wait`)
+        .join("\n");
+
     return {
         resourceGroupName: config.resourceGroupName,
         stateStorageAccountName: config.state.accountName,
@@ -383,6 +413,8 @@ export function bootstrapOutputs(bootstrap: Bootstrap) {
         githubVariables: { repository: repositoryVariables, environments: environmentVariables },
         githubCommands,
         stackInitCommands,
+        applicationOwners,
+        providerRegistrationCommands,
     };
 }
 

@@ -21,7 +21,7 @@ import { named, ofType } from "../testing/graph";
 import { roleAssignmentName } from "../components/names";
 import { parseScope } from "../components/roles";
 import { parseStackConfig, rawStackConfig } from "../stacks/config";
-import { excludeRolesCondition } from "../bootstrap/conditions";
+import { allowRolesCondition } from "../bootstrap/conditions";
 import { formatBootstrapProblems, parseBootstrapConfig } from "../bootstrap/config";
 import { ENVIRONMENT_VARIABLES, REPOSITORY_VARIABLES } from "../bootstrap/github";
 import { scopeKey } from "../bootstrap/program";
@@ -56,16 +56,24 @@ const ROLE: Record<string, string> = {
     "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
     "7f6c6a51-bcf8-42ba-9220-52d62157d7db": "Azure Kubernetes Service RBAC Reader",
     "4abbcc35-e782-43d8-92c5-2d3f1bd2253f": "Azure Kubernetes Service Cluster User Role",
+    "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
+    "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b": "Azure Kubernetes Service RBAC Cluster Admin",
+    "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0": "Azure Service Bus Data Receiver",
+    // The bootstrap's custom role, its GUID in the placeholder subscription (UUIDv5: public API).
+    "8d448d02-6a3b-5386-836c-46f286a19b49": "custom: link Log Analytics workspace",
 };
 const OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
 const USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9";
 const RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168";
 
-const CONDITION =
+const KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6";
+const AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
+/** The documented "Constrain roles" condition (Azure docs, delegate role assignment management with conditions). */
+const allowing = (ids: string): string =>
     "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR " +
-    "(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAllValues:GuidNotEquals {8e3af657-a8ff-443c-a75c-2fe8c4bcb635, 18d7d88d-d35e-4fb5-a5c3-7773c20a72d9, f58310d9-a9f6-439a-9e8d-f62e7b41a168})) AND " +
+    `(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${ids}})) AND ` +
     "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR " +
-    "(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAllValues:GuidNotEquals {8e3af657-a8ff-443c-a75c-2fe8c4bcb635, 18d7d88d-d35e-4fb5-a5c3-7773c20a72d9, f58310d9-a9f6-439a-9e8d-f62e7b41a168}))";
+    `(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${ids}}))`;
 
 const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
 const SUB = "00000000-0000-0000-0000-000000000000";
@@ -77,11 +85,12 @@ const VAULT = `${rgId(BOOTSTRAP_RG)}/providers/Microsoft.KeyVault/vaults/kv-aks-
 const containerId = (container: string, account = ACCOUNT): string => `${account}/blobServices/default/containers/${container}`;
 const keyId = (key: string, vault = VAULT): string => `${vault}/keys/${key}`;
 
-/** `<role name> @ <scope>`, marked when the assignment carries the no-privileged-roles condition. */
+/** `<role name> @ <scope>`, with the roles a condition allows: `[only <role>, ...]`. */
 function describeGrant(assignment: RecordedResource): string {
     const guid = String(assignment.inputs.roleDefinitionId).split("/").pop() as string;
-    const marker = assignment.inputs.condition === undefined ? "" : " [condition]";
-    return `${ROLE[guid] ?? guid} @ ${String(assignment.inputs.scope)}${marker}`;
+    const condition = typeof assignment.inputs.condition === "string" ? assignment.inputs.condition : undefined;
+    const allowed = condition === undefined ? undefined : /GuidEquals \{([^}]*)\}/.exec(condition)?.[1].split(", ").map((id) => ROLE[id] ?? id);
+    return `${ROLE[guid] ?? guid} @ ${String(assignment.inputs.scope)}${allowed === undefined ? "" : ` [only ${allowed.join(", ")}]`}`;
 }
 
 function grantsOf(resources: readonly RecordedResource[], principalId: string): string[] {
@@ -99,22 +108,22 @@ function conditionAllows(condition: string, action: "write" | "delete", roleId: 
     const source = action === "write" ? "@Request" : "@Resource";
     const pattern = new RegExp(
         `\\(!\\(ActionMatches\\{'Microsoft\\.Authorization/roleAssignments/${action}'\\}\\)\\) OR \\(${source}\\[Microsoft\\.Authorization/roleAssignments:RoleDefinitionId\\] ` +
-            "(ForAnyOfAnyValues|ForAllOfAnyValues|ForAnyOfAllValues|ForAllOfAllValues):GuidNotEquals \\{([^}]*)\\}\\)",
+            "(ForAnyOfAnyValues|ForAllOfAnyValues|ForAnyOfAllValues|ForAllOfAllValues):(GuidEquals|GuidNotEquals) \\{([^}]*)\\}\\)",
     );
     const match = pattern.exec(condition);
     assert.ok(match, `the condition constrains ${action} with a RoleDefinitionId rule: ${condition}`);
-    const listed = match[2].split(",").map((id) => id.trim().toLowerCase());
+    const listed = match[3].split(",").map((id) => id.trim().toLowerCase());
     const left = [roleId.toLowerCase()];
-    const differs = (l: string, r: string): boolean => l !== r;
+    const holds = (l: string, r: string): boolean => (match[2] === "GuidEquals" ? l === r : l !== r);
     switch (match[1]) {
         case "ForAnyOfAnyValues":
-            return left.some((l) => listed.some((r) => differs(l, r)));
+            return left.some((l) => listed.some((r) => holds(l, r)));
         case "ForAllOfAnyValues":
-            return left.every((l) => listed.some((r) => differs(l, r)));
+            return left.every((l) => listed.some((r) => holds(l, r)));
         case "ForAnyOfAllValues":
-            return left.some((l) => listed.every((r) => differs(l, r)));
+            return left.some((l) => listed.every((r) => holds(l, r)));
         default:
-            return left.every((l) => listed.every((r) => differs(l, r)));
+            return left.every((l) => listed.every((r) => holds(l, r)));
     }
 }
 
@@ -122,24 +131,31 @@ function runBootstrap(config: Record<string, string>): Promise<RunResult> {
     return runStack({ stack: "bootstrap", config, program: bootstrapProgram });
 }
 
-describe("the privileged-roles condition", () => {
-    it("is the documented exclude-roles condition, with the operator that actually excludes", () => {
-        assert.equal(excludeRolesCondition(), CONDITION);
+describe("the allow-listed roles condition", () => {
+    it("is the documented constrain-roles condition with exactly the given roles, lower-case, sorted, once each", () => {
+        assert.equal(
+            allowRolesCondition(["B1FF04BB-8a4e-4dc4-8eb5-8693973ce19b", KEY_VAULT_SECRETS_USER, AKS_RBAC_CLUSTER_ADMIN]),
+            allowing(`${KEY_VAULT_SECRETS_USER}, ${AKS_RBAC_CLUSTER_ADMIN}`),
+        );
     });
 
-    it("refuses to assign or remove Owner, User Access Administrator and RBAC Administrator, and allows other roles", () => {
+    it("allows writing and deleting assignments of the listed roles only: not Owner, not Contributor, not another data role", () => {
+        const condition = allowRolesCondition([KEY_VAULT_SECRETS_USER]);
         for (const action of ["write", "delete"] as const) {
-            for (const privileged of [OWNER, USER_ACCESS_ADMINISTRATOR, RBAC_ADMINISTRATOR]) {
-                assert.equal(conditionAllows(CONDITION, action, privileged), false, `${action} of ${privileged}`);
-            }
-            for (const ordinary of ["4633458b-17de-408a-b874-0445c86b69e6", "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b", "b24988ac-6180-42a0-ab88-20f7382dd24c"]) {
-                assert.equal(conditionAllows(CONDITION, action, ordinary), true, `${action} of ${ordinary}`);
+            assert.equal(conditionAllows(condition, action, KEY_VAULT_SECRETS_USER), true, `${action} of Key Vault Secrets User`);
+            for (const other of [OWNER, USER_ACCESS_ADMINISTRATOR, RBAC_ADMINISTRATOR, "b24988ac-6180-42a0-ab88-20f7382dd24c", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"]) {
+                assert.equal(conditionAllows(condition, action, other), false, `${action} of ${other}`);
             }
         }
     });
 
-    it("would let Owner through with ForAnyOfAnyValues (why the operator matters)", () => {
-        assert.equal(conditionAllows(CONDITION.replace(/ForAnyOfAllValues/g, "ForAnyOfAnyValues"), "write", OWNER), true);
+    it("refuses an empty list and the roles that assign roles", () => {
+        assert.throws(() => allowRolesCondition([]), {
+            message: "allowRolesCondition needs at least one role definition ID: a Role Based Access Control Administrator that may assign nothing is not granted at all.",
+        });
+        assert.throws(() => allowRolesCondition([KEY_VAULT_SECRETS_USER, OWNER]), {
+            message: `allowRolesCondition refuses ${OWNER}: a pipeline allowed to assign a role that assigns roles could escalate past its own limits.`,
+        });
     });
 });
 
@@ -196,31 +212,71 @@ describe("bootstrap with the example config and the committed stack files", () =
         }
     });
 
-    it("gives each deploy identity its own state container and key, Contributor and conditioned RBAC Administrator on its resource group and its workloads' scopes", () => {
+    it("gives each deploy identity its state, its key, Contributor on its group, and RBAC Administrator only where its stack assigns roles, for exactly those roles", () => {
+        const resource = (environment: string, type: string): string => `${rgId(`rg-data-${environment}`)}/providers/${type}`;
+        const expected: Record<(typeof environments)[number], string[]> = {
+            // No role assignment inside rg-workload-identity-dev (no clusterAdmins): no RBAC Administrator there.
+            dev: [
+                `Contributor @ ${rgId("rg-workload-identity-dev")}`,
+                `Role Based Access Control Administrator @ ${resource("dev", "Microsoft.KeyVault/vaults/kv-orders-dev")} [only Key Vault Secrets User]`,
+                `Role Based Access Control Administrator @ ${resource("dev", "Microsoft.Storage/storageAccounts/stordersdev")} [only Storage Blob Data Reader]`,
+            ],
+            staging: [
+                `Contributor @ ${rgId("rg-workload-identity-staging")}`,
+                `Role Based Access Control Administrator @ ${rgId("rg-workload-identity-staging")} [only Azure Kubernetes Service RBAC Cluster Admin]`,
+                `Role Based Access Control Administrator @ ${resource("staging", "Microsoft.KeyVault/vaults/kv-orders-staging")} [only Key Vault Secrets User]`,
+                `Role Based Access Control Administrator @ ${resource("staging", "Microsoft.ServiceBus/namespaces/sb-orders-staging")} [only Azure Service Bus Data Receiver]`,
+                `Role Based Access Control Administrator @ ${resource("staging", "Microsoft.KeyVault/vaults/kv-payments-staging")} [only Key Vault Secrets User]`,
+                `Role Based Access Control Administrator @ ${resource("staging", "Microsoft.Storage/storageAccounts/stingeststaging")} [only Storage Blob Data Contributor]`,
+                `custom: link Log Analytics workspace @ ${rgId("rg-monitoring-staging")}/providers/Microsoft.OperationalInsights/workspaces/log-platform-staging`,
+            ],
+            prod: [
+                `Contributor @ ${rgId("rg-workload-identity-prod")}`,
+                `Role Based Access Control Administrator @ ${rgId("rg-workload-identity-prod")} [only Azure Kubernetes Service RBAC Cluster Admin]`,
+                `Role Based Access Control Administrator @ ${resource("prod", "Microsoft.KeyVault/vaults/kv-orders-prod")} [only Key Vault Secrets User]`,
+                `Role Based Access Control Administrator @ ${resource("prod", "Microsoft.ServiceBus/namespaces/sb-orders-prod")} [only Azure Service Bus Data Receiver]`,
+                `Role Based Access Control Administrator @ ${resource("prod", "Microsoft.KeyVault/vaults/kv-payments-prod")} [only Key Vault Secrets User]`,
+                `Role Based Access Control Administrator @ ${resource("prod", "Microsoft.Storage/storageAccounts/stingestprod")} [only Storage Blob Data Contributor]`,
+                `custom: link Log Analytics workspace @ ${rgId("rg-monitoring-prod")}/providers/Microsoft.OperationalInsights/workspaces/log-platform-prod`,
+            ],
+        };
         for (const environment of environments) {
-            const stack = stackConfig(environment);
-            const group = rgId(stack.resourceGroup.name);
-            const workloadScopes = new Set<string>();
-            for (const workload of Object.values(stack.workloads)) {
-                for (const assignment of Object.values(workload.roleAssignments)) {
-                    const inside = assignment.scope.toLowerCase() === group.toLowerCase() || assignment.scope.toLowerCase().startsWith(`${group.toLowerCase()}/`);
-                    if (!inside) {
-                        workloadScopes.add(assignment.scope);
-                    }
-                }
-            }
-            assert.ok(workloadScopes.size > 0, `${environment}'s workloads declare scopes outside its resource group`);
             assert.deepEqual(
                 grantsOf(run.resources, placeholderPrincipalId(identityName(environment))),
-                [
-                    `Storage Blob Data Contributor @ ${containerId(`state-${environment}`)}`,
-                    `Key Vault Crypto User @ ${keyId(`pulumi-${environment}`)}`,
-                    `Contributor @ ${group}`,
-                    `Role Based Access Control Administrator @ ${group} [condition]`,
-                    ...[...workloadScopes].map((scope) => `Role Based Access Control Administrator @ ${scope} [condition]`),
-                ].sort(),
+                [`Storage Blob Data Contributor @ ${containerId(`state-${environment}`)}`, `Key Vault Crypto User @ ${keyId(`pulumi-${environment}`)}`, ...expected[environment]].sort(),
                 environment,
             );
+        }
+    });
+
+    it("defines the link-workspace custom role once, with exactly two actions, assignable in the workspaces' groups, before assigning it", () => {
+        const definitions = ofType(run.resources, "azure-native:authorization:RoleDefinition");
+        assert.deepEqual(
+            definitions.map((definition) => [definition.name, definition.inputs]),
+            [
+                [
+                    "custom-role-link-workspace",
+                    {
+                        scope: `/subscriptions/${SUB}`,
+                        roleDefinitionId: "8d448d02-6a3b-5386-836c-46f286a19b49",
+                        roleName: `Deploy pipeline: link a Log Analytics workspace to an AKS cluster (Microsoft Defender) (subscription ${SUB})`,
+                        description:
+                            "Lets a deploy pipeline of contoso/aks-workload-identity link a Log Analytics workspace to an AKS cluster (Microsoft Defender); nothing else (AKS docs, AKS service permissions (identity creating and operating the cluster: workspaces/sharedkeys/read, workspaces/read); Azure/AKS#499 (LinkedAuthorizationFailed)).",
+                        roleType: "CustomRole",
+                        permissions: [
+                            { actions: ["Microsoft.OperationalInsights/workspaces/read", "Microsoft.OperationalInsights/workspaces/sharedKeys/read"], notActions: [], dataActions: [], notDataActions: [] },
+                        ],
+                        assignableScopes: [rgId("rg-monitoring-prod"), rgId("rg-monitoring-staging")],
+                    },
+                ],
+            ],
+        );
+        for (const environment of ["staging", "prod"]) {
+            const assignment = ofType(run.resources, T.role).find(
+                (candidate) => candidate.name.startsWith(`deploy-${environment}-ra-link-workspace-`) && candidate.inputs.principalId === placeholderPrincipalId(identityName(environment)),
+            );
+            assert.ok(assignment, `${environment} is assigned the custom role`);
+            assert.deepEqual(assignment.propertyDependencies.scope, [definitions[0].urn], `${environment}'s assignment waits for the definition`);
         }
     });
 
@@ -250,7 +306,7 @@ describe("bootstrap with the example config and the committed stack files", () =
         ]);
     });
 
-    it("assigns no Owner or User Access Administrator, and conditions every RBAC Administrator assignment", () => {
+    it("assigns no Owner or User Access Administrator, and allow-lists the roles of every RBAC Administrator assignment", () => {
         const assignments = ofType(run.resources, T.role);
         assert.ok(assignments.length > 0);
         for (const assignment of assignments) {
@@ -259,7 +315,9 @@ describe("bootstrap with the example config and the committed stack files", () =
             assert.equal(roleDefinitionId, `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${guid}`);
             assert.ok(guid !== OWNER && guid !== USER_ACCESS_ADMINISTRATOR, `${assignment.name} assigns ${guid}`);
             if (guid === RBAC_ADMINISTRATOR) {
-                assert.equal(assignment.inputs.condition, CONDITION, assignment.name);
+                const allowed = /GuidEquals \{([^}]*)\}/.exec(String(assignment.inputs.condition))?.[1] ?? "";
+                assert.equal(assignment.inputs.condition, allowing(allowed), `${assignment.name}: the same roles for write and delete`);
+                assert.ok(!allowed.includes(OWNER) && !allowed.includes(USER_ACCESS_ADMINISTRATOR) && !allowed.includes(RBAC_ADMINISTRATOR), `${assignment.name} allows ${allowed}`);
                 assert.equal(assignment.inputs.conditionVersion, "2.0", assignment.name);
             } else {
                 assert.equal(assignment.inputs.condition, undefined, assignment.name);
@@ -373,6 +431,21 @@ describe("bootstrap with the example config and the committed stack files", () =
         }
     });
 
+    it("prints the deploy identities' object IDs for aks-workload-identity:applicationOwners, and the one-time provider registrations", () => {
+        const outputs = run.outputs as { applicationOwners: Record<string, string[]>; providerRegistrationCommands: string };
+        assert.deepEqual(outputs.applicationOwners, {
+            staging: [placeholderPrincipalId(identityName("staging"))],
+            prod: [placeholderPrincipalId(identityName("prod"))],
+        });
+        assert.deepEqual(outputs.providerRegistrationCommands.split("\n"), [
+            `az provider register --subscription '${SUB}' --namespace Microsoft.ContainerService --wait`,
+            `az provider register --subscription '${SUB}' --namespace Microsoft.Compute --wait`,
+            `az provider register --subscription '${SUB}' --namespace Microsoft.Network --wait`,
+            `az provider register --subscription '${SUB}' --namespace Microsoft.PolicyInsights --wait`,
+            `az provider register --subscription '${SUB}' --namespace Microsoft.ManagedIdentity --wait`,
+        ]);
+    });
+
     it("prints the GitHub variables the workflows read, and the commands that set them", () => {
         const outputs = run.outputs as {
             githubVariables: { repository: Record<string, string>; environments: Record<string, Record<string, string>> };
@@ -433,6 +506,17 @@ describe("bootstrap with the example config and the committed stack files", () =
             } else if (provider !== wanted) {
                 expected.push(
                     `aks-workload-identity-bootstrap:environments[${index}]: ${file} has secretsprovider "${provider}", but this bootstrap creates "${wanted}". Run the stackInitCommands output (or pulumi stack change-secrets-provider) and commit the file.`,
+                );
+            }
+        });
+        // The example records the deploy identities' object IDs as the stack files name them; the
+        // mocks invent others, so the bootstrap says which value to record.
+        environments.forEach((environment, index) => {
+            const configured = { staging: "33333333-3333-3333-3333-333333333333", prod: "55555555-5555-5555-5555-555555555555" }[environment as string];
+            const actual = placeholderPrincipalId(identityName(environment));
+            if (configured !== undefined) {
+                expected.push(
+                    `aks-workload-identity-bootstrap:environments[${index}].principalId: ${configured} is not the object ID of the deploy identity ${identityName(environment)}, ${actual}. Set it to ${actual}, and name ${actual} in aks-workload-identity:applicationOwners and clusterAdmins of stack ${environment}: the plan's permission view checks the stack against this value.`,
                 );
             }
         });
@@ -551,9 +635,9 @@ describe("bootstrap with fixture stack files", () => {
         assert.deepEqual(grantsOf(run.resources, qa), [
             `Contributor @ ${group("rg-qa")}`,
             `Key Vault Crypto User @ ${vault}/keys/pulumi-qa`,
-            `Role Based Access Control Administrator @ ${DATA}/providers/Microsoft.Storage/storageAccounts/stdata [condition]`,
-            `Role Based Access Control Administrator @ ${group("rg-qa")} [condition]`,
-            `Role Based Access Control Administrator @ ${OTHER_SUBSCRIPTION_VAULT} [condition]`,
+            `Role Based Access Control Administrator @ ${DATA}/providers/Microsoft.Storage/storageAccounts/stdata [only Storage Blob Data Reader, Storage Blob Data Contributor]`,
+            `Role Based Access Control Administrator @ ${group("rg-qa")} [only Key Vault Secrets User]`,
+            `Role Based Access Control Administrator @ ${OTHER_SUBSCRIPTION_VAULT} [only Key Vault Secrets User]`,
             `Storage Blob Data Contributor @ ${account}/blobServices/default/containers/state-qa`,
         ]);
         assert.deepEqual(
@@ -566,7 +650,7 @@ describe("bootstrap with fixture stack files", () => {
         assert.deepEqual(grantsOf(run.resources, live), [
             `Contributor @ ${group("rg-live")}`,
             `Key Vault Crypto User @ ${vault}/keys/pulumi-live`,
-            `Role Based Access Control Administrator @ ${group("rg-live")} [condition]`,
+            `Role Based Access Control Administrator @ ${group("rg-live")} [only Azure Kubernetes Service RBAC Cluster Admin]`,
             `Storage Blob Data Contributor @ ${account}/blobServices/default/containers/state-live`,
         ]);
         assert.deepEqual(grantsOf(run.resources, placeholderPrincipalId("id-platform-infra-pull-request")), [
@@ -694,6 +778,61 @@ describe("bootstrap with fixture stack files", () => {
                 "aks-workload-identity-bootstrap:microsoftGraphServicePrincipalObjectId: required: environments wide have principal: application workloads, so their pipeline identities need Microsoft Graph's Application.ReadWrite.OwnedBy. Give the object ID of Microsoft Graph's service principal in your tenant: az ad sp show --id 00000003-0000-0000-c000-000000000000 --query id -o tsv",
             ],
         );
+    });
+
+    it("refuses a workload role that can itself assign roles: the pipeline would be allowed to hand it out", () => {
+        writeStack("owner", {
+            "azure-native:location": "northeurope",
+            "aks-workload-identity:resourceGroupName": "rg-owner",
+            "aks-workload-identity:clusters": { main: cluster({ adminGroupObjectIds: [ADMINS], authorizedIpRanges: ["203.0.113.0/24"] }) },
+            "aks-workload-identity:workloads": {
+                api: {
+                    namespace: "api",
+                    roleAssignments: {
+                        own: { role: "Owner", scope: `${DATA}/providers/Microsoft.Storage/storageAccounts/stdata` },
+                        grant: { role: "f58310d9-a9f6-439a-9e8d-f62e7b41a168", scope: `${DATA}/providers/Microsoft.Storage/storageAccounts/stdata` },
+                        fine: { role: "Storage Blob Data Reader", scope: `${DATA}/providers/Microsoft.Storage/storageAccounts/stdata` },
+                    },
+                },
+            },
+        });
+        const config = bootstrapConfig({ "aks-workload-identity-bootstrap:environments": [{ name: "owner", stackFile: "Pulumi.owner.yaml" }] });
+        delete config["aks-workload-identity-bootstrap:pullRequest"];
+        const result = parseBootstrapConfig(raw(config), { repositoryRoot: directory });
+        assert.ok("problems" in result, "refused");
+        assert.deepEqual(
+            result.problems.map((problem) => `${problem.path}: ${problem.message}`),
+            [
+                'aks-workload-identity-bootstrap:environments[0]: Pulumi.owner.yaml: workloads.api.roleAssignments.own.role "Owner" can itself assign roles; a pipeline allowed to hand it out could make itself Owner of the scope. Make that assignment outside the pipeline.',
+                'aks-workload-identity-bootstrap:environments[0]: Pulumi.owner.yaml: workloads.api.roleAssignments.grant.role "f58310d9-a9f6-439a-9e8d-f62e7b41a168" can itself assign roles; a pipeline allowed to hand it out could make itself Owner of the scope. Make that assignment outside the pipeline.',
+            ],
+        );
+    });
+
+    it("grants what an adopted cluster needs, on that cluster only: its lookup and kubeconfig, Kubernetes objects, and its clusterAdmins", async () => {
+        writeStack("adopt", {
+            "azure-native:location": "northeurope",
+            "aks-workload-identity:resourceGroupName": "rg-adopt",
+            "aks-workload-identity:clusters": {
+                shared: { existing: { name: "aks-shared", resourceGroupName: "rg-platform" }, clusterAdmins: { ops: { objectId: ADMINS, principalType: "Group" } } },
+            },
+            "aks-workload-identity:workloads": { api: { namespace: "api" } },
+        });
+        const config = bootstrapConfig({ "aks-workload-identity-bootstrap:environments": [{ name: "adopt", stackFile: path.join(directory, "Pulumi.adopt.yaml") }] });
+        delete config["aks-workload-identity-bootstrap:pullRequest"];
+        delete config["aks-workload-identity-bootstrap:microsoftGraphServicePrincipalObjectId"];
+        const run = await runBootstrap(flat(config));
+        const clusterId = `${group("rg-platform")}/providers/Microsoft.ContainerService/managedClusters/aks-shared`;
+        assert.deepEqual(grantsOf(run.resources, placeholderPrincipalId("id-platform-infra-deploy-adopt")), [
+            `Azure Kubernetes Service Cluster User Role @ ${clusterId}`,
+            `Azure Kubernetes Service RBAC Cluster Admin @ ${clusterId}`,
+            `Contributor @ ${group("rg-adopt")}`,
+            `Key Vault Crypto User @ ${vault}/keys/pulumi-adopt`,
+            `Role Based Access Control Administrator @ ${clusterId} [only Azure Kubernetes Service RBAC Cluster Admin]`,
+            `Storage Blob Data Contributor @ ${account}/blobServices/default/containers/state-adopt`,
+        ]);
+        assert.deepEqual(ofType(run.resources, T.groupMember), [], "an adopted cluster's admin groups are not the stack's to join");
+        assert.deepEqual(ofType(run.resources, "azure-native:authorization:RoleDefinition"), [], "no custom role is needed");
     });
 
     it("reports a stack file's own problems through the main program's parser", () => {

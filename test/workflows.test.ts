@@ -1110,7 +1110,7 @@ describe("pipelines/federated-token.ts", () => {
             ].join("\n");
             const outputFile = path.join(os.tmpdir(), `federated-token-test-${process.pid}.json`);
             const status = await run({
-                command: ["bash", "-c", `node -e "$0" 2> ${outputFile}`, child],
+                command: ["sh", "-c", `node -e "$0" 2> ${outputFile}`, child],
                 intervalSeconds: 1,
                 serve: false,
                 env: { PATH: process.env.PATH, ACTIONS_ID_TOKEN_REQUEST_URL: `${endpoint.url}/idtoken?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: "runtime" },

@@ -880,7 +880,7 @@ describe("Azure DevOps pipeline", () => {
             ],
         );
         const guard = mapping(sequence(validateJobs.preview.steps, "steps")[0], "guard");
-        assert.deepEqual(Object.keys(guard), ["${{ if and(ne(parameters.deployPool.name, ''), eq(parameters.pullRequestPool.name, parameters.deployPool.name)) }}"]);
+        assert.deepEqual(Object.keys(guard), ["${{ if and(eq(convertToJson(parameters.pullRequestPool), convertToJson(parameters.deployPool)), not(contains(convertToJson(parameters.deployPool), 'vmImage'))) }}"]);
         assert.match(read(AZURE_DEVOPS), /^# Agent pools: pull-request jobs never run in the deploy pool\./m);
     });
 

@@ -35,6 +35,7 @@ const T = {
     namespace: "kubernetes:core/v1:Namespace",
     sa: "kubernetes:core/v1:ServiceAccount",
     saPatch: "kubernetes:core/v1:ServiceAccountPatch",
+    readiness: "pulumi-nodejs:dynamic/aks-workload-identity:KubernetesRbacReadiness",
 } as const;
 
 const SUB = PLACEHOLDER_SUBSCRIPTION_ID;
@@ -133,7 +134,8 @@ describe("dev stack: one cluster, managed identities", () => {
             [T.role]: 2,
             [T.sa]: 2,
             "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass": 1,
-            "kubernetes:apps/v1:Deployment": 1,
+            "kubernetes:batch/v1:Job": 1,
+            [T.readiness]: 1,
         });
     });
 
@@ -150,7 +152,7 @@ describe("dev stack: one cluster, managed identities", () => {
             location: "westeurope",
             resourceName: "aks-main-dev",
             dnsPrefix: "aks-main-dev",
-            kubernetesVersion: "1.33",
+            kubernetesVersion: "1.36",
             sku: { name: "Base", tier: "Free" },
             identity: { type: "SystemAssigned" },
             enableRBAC: true,
@@ -192,8 +194,8 @@ describe("dev stack: one cluster, managed identities", () => {
             ],
             tags: { environment: "dev", team: "platform" },
         });
-        assert.deepEqual(cluster.ignoreChanges, ["agentPoolProfiles[0].count", "kubernetesVersion"]);
-        assert.equal(cluster.protect, false);
+        assert.deepEqual(cluster.ignoreChanges, ["agentPoolProfiles[0].count", "kubernetesVersion", "agentPoolProfiles[0].orchestratorVersion"]);
+        assert.equal(cluster.protect, true, "clusters are protected in every environment unless protect: false");
         assert.equal(byUrn(run.resources, cluster.parent as string).name, "main");
     });
 
@@ -253,9 +255,10 @@ describe("dev stack: one cluster, managed identities", () => {
         const namespace = named(run.resources, T.namespace, "main-ns-orders");
         assert.deepEqual(namespace.inputs, { apiVersion: "v1", kind: "Namespace", metadata: { name: "orders" } });
         assert.equal(byUrn(run.resources, namespace.parent as string).type, T.clusterComponent);
+        // The namespace belongs to the cluster: every ServiceAccount in it waits for it, whichever
+        // workload declared it (issue 12 #5: removing that workload no longer deletes it).
         assert.ok(named(run.resources, T.sa, "orders-api-sa-main").dependencies.includes(namespace.urn));
-        // reports does not ask for the namespace, so it does not own a dependency on it.
-        assert.equal(named(run.resources, T.sa, "reports-sa-main").dependencies.includes(namespace.urn), false);
+        assert.ok(named(run.resources, T.sa, "reports-sa-main").dependencies.includes(namespace.urn));
     });
 
     it("assigns roles with deterministic names and principalType ServicePrincipal", () => {
@@ -283,13 +286,13 @@ describe("dev stack: one cluster, managed identities", () => {
                 `${T.sa}::orders-api-sa-main`,
                 `${T.role}::orders-api-ra-keyvault-secrets`,
                 "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass::orders-api-spc-main",
-                "kubernetes:apps/v1:Deployment::orders-api-quickstart-main",
+                "kubernetes:batch/v1:Job::orders-api-quickstart-main",
             ].sort(),
         );
         const cluster = named(run.resources, T.clusterComponent, "main");
         assert.deepEqual(
             childrenOf(run.resources, cluster).map((r) => `${r.type}::${r.name}`).sort(),
-            [`${T.cluster}::main-aks`, `${T.k8sProvider}::main-k8s`, `${T.namespace}::main-ns-orders`].sort(),
+            [`${T.cluster}::main-aks`, `${T.k8sProvider}::main-k8s`, `${T.namespace}::main-ns-orders`, `${T.readiness}::main-rbac-ready`].sort(),
         );
     });
 
@@ -313,12 +316,16 @@ describe("dev stack: one cluster, managed identities", () => {
             namespace: "orders",
             serviceAccount: "orders-api",
             podLabels: { "azure.workload.identity/use": "true" },
+            serviceAccountAnnotations: {
+                "azure.workload.identity/client-id": placeholderClientId("id-orders-api-dev"),
+                "azure.workload.identity/tenant-id": PLACEHOLDER_TENANT_ID,
+            },
         });
         assert.deepEqual(Object.keys(outputs.kubeconfigs), ["main"]);
     });
 });
 
-describe("prod stack: blue and green clusters, an application principal, a patched ServiceAccount", () => {
+describe("prod stack: blue and green clusters, an application principal, a chart-owned ServiceAccount", () => {
     let run: RunResult;
     before(async () => {
         run = await runCommittedStack("prod");
@@ -340,7 +347,7 @@ describe("prod stack: blue and green clusters, an application principal, a patch
             [T.sp]: 1,
             [T.appFic]: 2,
             [T.sa]: 4,
-            [T.saPatch]: 2,
+            [T.readiness]: 2,
         });
     });
 
@@ -350,8 +357,9 @@ describe("prod stack: blue and green clusters, an application principal, a patch
             assert.equal(cluster.inputs.resourceGroupName, "rg-workload-identity-prod");
             assert.equal(cluster.protect, true, `${cluster.name} is protected`);
             assert.deepEqual(cluster.inputs.sku, { name: "Base", tier: "Standard" });
-            // The patch channel still moves the patch version: kubernetesVersion is ignored.
-            assert.deepEqual(cluster.ignoreChanges, ["agentPoolProfiles[0].count", "kubernetesVersion"]);
+            // The patch channel never changes the minor version: a minor edit in config is a real
+            // update, so kubernetesVersion is not ignored (issue 12 #2).
+            assert.deepEqual(cluster.ignoreChanges, ["agentPoolProfiles[0].count"]);
             assert.deepEqual((cluster.inputs.agentPoolProfiles as { availabilityZones: string[] }[])[0].availabilityZones, ["1", "2", "3"]);
         }
     });
@@ -374,7 +382,7 @@ describe("prod stack: blue and green clusters, an application principal, a patch
             tags: { environment: "prod", team: "platform", criticality: "high" },
         });
         assert.equal(pool.deleteBeforeReplace, true);
-        assert.deepEqual(pool.ignoreChanges, ["count", "orchestratorVersion"]);
+        assert.deepEqual(pool.ignoreChanges, ["count"]);
         assert.equal(pool.parent, named(run.resources, T.clusterComponent, "blue").urn);
     });
 
@@ -426,9 +434,10 @@ describe("prod stack: blue and green clusters, an application principal, a patch
             displayName: "app-payments-prod",
             description: "Workload identity payments (federated, no secrets).",
             signInAudience: "AzureADMyOrg",
+            owners: ["55555555-5555-5555-5555-555555555555"],
         });
         const sp = named(run.resources, T.sp, "payments-sp");
-        assert.deepEqual(sp.inputs, { clientId: app.state.clientId });
+        assert.deepEqual(sp.inputs, { clientId: app.state.clientId, owners: ["55555555-5555-5555-5555-555555555555"] });
         const fic = named(run.resources, T.appFic, "payments-fic-blue");
         assert.deepEqual(fic.inputs, {
             applicationId: `/applications/${app.state.objectId as string}`,
@@ -449,26 +458,50 @@ describe("prod stack: blue and green clusters, an application principal, a patch
         );
     });
 
-    it("annotates an existing ServiceAccount with a patch when createServiceAccount is false", () => {
-        const patch = named(run.resources, T.saPatch, "ingest-sa-green");
-        assert.deepEqual(patch.inputs, {
-            apiVersion: "v1",
-            kind: "ServiceAccount",
-            metadata: {
-                name: "ingest-chart",
-                namespace: "ingest",
-                annotations: {
-                    "azure.workload.identity/client-id": placeholderClientId("id-ingest-prod"),
-                    "azure.workload.identity/tenant-id": PLACEHOLDER_TENANT_ID,
-                },
-            },
-        });
+    it("creates no Kubernetes object for createServiceAccount: false and outputs the annotations the chart takes", () => {
+        assert.equal(ofType(run.resources, T.saPatch).length, 0);
+        assert.equal(ofType(run.resources, T.sa).some((sa) => (sa.inputs.metadata as { name: string }).name === "ingest-chart"), false);
         assert.equal(ofType(run.resources, T.namespace).some((n) => (n.inputs.metadata as { name: string }).name === "ingest"), false);
+        const ingest = (run.outputs as { workloads: Record<string, { serviceAccountAnnotations: unknown }> }).workloads.ingest;
+        assert.deepEqual(ingest.serviceAccountAnnotations, {
+            "azure.workload.identity/client-id": placeholderClientId("id-ingest-prod"),
+            "azure.workload.identity/tenant-id": PLACEHOLDER_TENANT_ID,
+        });
     });
 
-    it("uses the workloadidentity kubelogin mode the prod stack configures", () => {
+    it("writes the same kubeconfig whoever runs it: azurecli unless AAD_LOGIN_METHOD overrides it at run time", () => {
         const kubeconfig = unwrapSecret(named(run.resources, T.k8sProvider, "green-k8s").inputs.kubeconfig) as string;
-        assert.match(kubeconfig, /- --login\n {10}- workloadidentity\n/);
+        assert.match(kubeconfig, /- --login\n {10}- azurecli\n/);
+        assert.doesNotMatch(kubeconfig, /workloadidentity|AAD_LOGIN_METHOD/);
+    });
+});
+
+describe("who runs the program does not change what it registers", () => {
+    it("registers identical inputs for a laptop and a pipeline environment", async () => {
+        const saved = { ...process.env };
+        const pipelineEnv = {
+            AAD_LOGIN_METHOD: "workloadidentity",
+            AZURE_CLIENT_ID: "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+            AZURE_TENANT_ID: "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+            AZURE_FEDERATED_TOKEN_FILE: "/tmp/token",
+            ARM_USE_OIDC: "true",
+            GITHUB_ACTIONS: "true",
+            CI: "true",
+        };
+        const inputsOf = (r: RunResult) => r.resources.map((x) => [x.urn, x.inputs]);
+        let laptop: RunResult;
+        let pipeline: RunResult;
+        try {
+            for (const name of Object.keys(pipelineEnv)) {
+                delete process.env[name];
+            }
+            laptop = await runCommittedStack("staging");
+            Object.assign(process.env, pipelineEnv);
+            pipeline = await runCommittedStack("staging");
+        } finally {
+            process.env = saved;
+        }
+        assert.deepEqual(inputsOf(pipeline), inputsOf(laptop));
     });
 });
 
@@ -479,10 +512,11 @@ describe("a stack with an application principal only", () => {
             config: flattenConfig({
                 "azure-native:location": "northeurope",
                 "aks-workload-identity:clusters": {
-                    a: { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 }, private: true, adminGroupObjectIds: ["66666666-6666-6666-6666-666666666666"], upgradeChannel: "none" },
-                    b: { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 }, private: true, adminGroupObjectIds: ["66666666-6666-6666-6666-666666666666"], upgradeChannel: "none" },
-                    c: { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 }, private: true, adminGroupObjectIds: ["66666666-6666-6666-6666-666666666666"], upgradeChannel: "none" },
+                    a: { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 }, private: true, network: { vnetSubnetId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/aks-a" }, adminGroupObjectIds: ["66666666-6666-6666-6666-666666666666"], upgradeChannel: "none" },
+                    b: { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 }, private: true, network: { vnetSubnetId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/aks-b" }, adminGroupObjectIds: ["66666666-6666-6666-6666-666666666666"], upgradeChannel: "none" },
+                    c: { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 }, private: true, network: { vnetSubnetId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/aks-c" }, adminGroupObjectIds: ["66666666-6666-6666-6666-666666666666"], upgradeChannel: "none" },
                 },
+                "aks-workload-identity:applicationOwners": ["7d3c2f9e-5b1a-4c8d-9e2f-1a3b5c7d9e0f"],
                 "aks-workload-identity:workloads": { web: { namespace: "web", principal: "application" } },
             }),
         });
@@ -493,7 +527,7 @@ describe("a stack with an application principal only", () => {
         assert.equal(fics[2].dependencies.includes(fics[0].urn), false);
         assert.equal(ofType(run.resources, T.identity).length, 0);
         const cluster = named(run.resources, T.cluster, "a-aks");
-        assert.deepEqual(cluster.inputs.apiServerAccessProfile, { enablePrivateCluster: true });
+        assert.deepEqual(cluster.inputs.apiServerAccessProfile, { enablePrivateCluster: true, privateDNSZone: "system" });
         // Without an upgrade channel the version is ours to manage: only the count is ignored.
         assert.deepEqual(cluster.ignoreChanges, ["agentPoolProfiles[0].count"]);
         assertTrustChain(run);
@@ -539,7 +573,7 @@ describe("federations with issuers outside the stack", () => {
             config: flattenConfig({
                 "azure-native:location": "westeurope",
                 "aks-workload-identity:clusters": {
-                    main: { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 }, private: true, adminGroupObjectIds: ["66666666-6666-6666-6666-666666666666"] },
+                    main: { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 }, private: true, network: { vnetSubnetId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/aks" }, adminGroupObjectIds: ["66666666-6666-6666-6666-666666666666"] },
                 },
                 "aks-workload-identity:workloads": {
                     api: {

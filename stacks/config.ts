@@ -496,8 +496,10 @@ function warnings(stack: ParsedStack, given: Readonly<Record<string, unknown>>, 
     }
     const clusterKeys = Object.keys(stack.clusters);
     for (const [workloadKey, workload] of Object.entries(stack.workloads)) {
-        if (workload.createNamespace && workload.namespace !== undefined) {
-            const targets = workload.clusters ?? clusterKeys;
+        const targets = workload.clusters ?? clusterKeys;
+        if (workload.createNamespace && (workload.namespace === undefined || targets.length === 0)) {
+            add(`workloads.${workloadKey}.createNamespace`, "true is deprecated, and does nothing here: the workload runs in no cluster. Remove it.");
+        } else if (workload.createNamespace && workload.namespace !== undefined) {
             add(
                 `workloads.${workloadKey}.createNamespace`,
                 `true is deprecated: a namespace a workload creates is deleted with that workload, with every other workload's ServiceAccount in it. Declare it once per cluster instead (${targets.map((target) => `clusters.${target}.namespaces: [${workload.namespace as string}]`).join(", ")}); until then the namespace is added there.`,

@@ -128,7 +128,7 @@ function schemaKeys(schema: z.core.$ZodType, prefix = "", found = new Map<string
     if (!(object instanceof z.ZodObject)) {
         return found;
     }
-    for (const [field, child] of Object.entries(object.shape as Record<string, z.core.$ZodType>)) {
+    for (const [field, child] of Object.entries<z.core.$ZodType>(object.shape)) {
         const full = prefix === "" ? field : `${prefix}.${field}`;
         found.set(full, isOptional(child));
         const inner = unwrapSchema(child);

@@ -11,7 +11,7 @@ import {
 } from "../testing/mock-runner";
 import { childrenOf, named, ofType } from "../testing/graph";
 import { roleAssignmentName } from "../components/names";
-import { QUICKSTART_IMAGE } from "../components/workload-identity";
+import { QUICKSTART_IMAGE, quickstartScript } from "../components/workload-identity";
 
 const SUB = "00000000-0000-0000-0000-000000000000";
 const VAULT = `/subscriptions/${SUB}/resourceGroups/rg-data/providers/Microsoft.KeyVault/vaults/kv-orders`;
@@ -30,7 +30,10 @@ describe("an existing cluster", () => {
         const run = await runStack({ stack: "dev", config: config({ legacy }, { api: { namespace: "api" } }) });
         assert.equal(ofType(run.resources, "azure-native:containerservice:ManagedCluster").length, 0);
         const adopted = named(run.resources, "aks-workload-identity:index:AdoptedCluster", "legacy");
-        assert.deepEqual(childrenOf(run.resources, adopted).map((r) => `${r.type}::${r.name}`), ["pulumi:providers:kubernetes::legacy-k8s"]);
+        assert.deepEqual(childrenOf(run.resources, adopted).map((r) => `${r.type}::${r.name}`), [
+            "pulumi-nodejs:dynamic/aks-workload-identity:KubernetesRbacReadiness::legacy-rbac-ready",
+            "pulumi:providers:kubernetes::legacy-k8s",
+        ]);
         assert.equal(named(run.resources, "azure-native:managedidentity:FederatedIdentityCredential", "api-fic-legacy").inputs.issuer, placeholderIssuerUrl("westeurope", "aks-legacy"));
         assert.deepEqual(
             run.invokes.map((i) => [i.token, i.args]),
@@ -138,27 +141,24 @@ describe("Key Vault secrets and the quick-start", () => {
         assert.equal(ofType(run.resources, "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass").length, 1);
     });
 
-    it("deploys the quick-start with the pod label and the workload's ServiceAccount, and says how to check it", async () => {
+    it("runs the quick-start Job with the pod label and the workload's ServiceAccount, and says how to read its log", async () => {
         const run = await runStack({ stack: "dev", config: config({ main: created }, workloads) });
-        const deployment = named(run.resources, "kubernetes:apps/v1:Deployment", "orders-api-quickstart-main");
-        const spec = deployment.inputs.spec as {
-            selector: unknown;
-            template: { metadata: { labels: Record<string, string> }; spec: { serviceAccountName: string; containers: { image: string; env: unknown }[] } };
+        const job = named(run.resources, "kubernetes:batch/v1:Job", "orders-api-quickstart-main");
+        const spec = job.inputs.spec as {
+            template: { metadata: { labels: Record<string, string> }; spec: { serviceAccountName: string; containers: { image: string; command: string[] }[] } };
         };
+        assert.deepEqual((job.inputs.metadata as { name: string; namespace: string }).name, "orders-api-quickstart");
         assert.deepEqual(spec.template.metadata.labels, { app: "orders-api-quickstart", "azure.workload.identity/use": "true" });
-        assert.deepEqual(spec.selector, { matchLabels: { app: "orders-api-quickstart" } });
         assert.equal(spec.template.spec.serviceAccountName, "orders-api");
         assert.equal(spec.template.spec.containers[0].image, QUICKSTART_IMAGE);
-        assert.deepEqual(spec.template.spec.containers[0].env, [
-            { name: "KEYVAULT_URL", value: "https://kv-orders.vault.azure.net/" },
-            { name: "SECRET_NAME", value: "db-password" },
-        ]);
-        assert.ok(deployment.dependencies.includes(named(run.resources, "kubernetes:core/v1:ServiceAccount", "orders-api-sa-main").urn));
+        assert.equal(spec.template.spec.containers[0].command[2], quickstartScript("kv-orders", "db-password"));
+        assert.ok(job.dependencies.includes(named(run.resources, "kubernetes:core/v1:ServiceAccount", "orders-api-sa-main").urn));
         assert.deepEqual((run.outputs as { quickstart: unknown }).quickstart, {
             "orders-api": {
-                main: "az aks get-credentials --resource-group rg-workload-identity-dev --name aks-main-dev --overwrite-existing && kubelogin convert-kubeconfig -l azurecli && kubectl logs --namespace orders deployment/orders-api-quickstart",
+                main: "az aks get-credentials --resource-group rg-workload-identity-dev --name aks-main-dev --overwrite-existing && kubelogin convert-kubeconfig -l azurecli && kubectl logs --namespace orders job/orders-api-quickstart",
             },
         });
-        assert.equal(ofType(run.resources, "kubernetes:apps/v1:Deployment").length, 1, "only the quick-start workload deploys one");
+        assert.equal(ofType(run.resources, "kubernetes:batch/v1:Job").length, 1, "only the quick-start workload runs one");
+        assert.equal(ofType(run.resources, "kubernetes:apps/v1:Deployment").length, 0, "no long-running quick-start that logs the secret");
     });
 });

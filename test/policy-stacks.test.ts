@@ -157,9 +157,9 @@ describe("the committed stacks under the policy pack", () => {
     it("dev: pods labelled use fail once their ServiceAccount loses the client ID", () => {
         const resources = resourcesOf("dev");
         const labelled = resources.filter(
-            (r) => r.type === "kubernetes:apps/v1:Deployment" && JSON.stringify(r.inputs).includes('"azure.workload.identity/use":"true"'),
+            (r) => r.type === "kubernetes:batch/v1:Job" && JSON.stringify(r.inputs).includes('"azure.workload.identity/use":"true"'),
         );
-        assert.ok(labelled.length > 0, "dev has a Deployment whose pods use workload identity (the quick start)");
+        assert.ok(labelled.length > 0, "dev has a Job whose pods use workload identity (the quick start)");
         const accountName = ((labelled[0].inputs.spec as { template: { spec: { serviceAccountName: string } } }).template.spec.serviceAccountName);
         const account = resources.find((r) => r.type === "kubernetes:core/v1:ServiceAccount" && (r.inputs.metadata as { name: string }).name === accountName) as RecordedResource;
         const bare = (value: Record<string, unknown>) => ({ ...value, metadata: { ...(value.metadata as Record<string, unknown>), annotations: {} } });

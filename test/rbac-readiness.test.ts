@@ -468,7 +468,17 @@ describe("the kubeconfig's exec credential plugin", () => {
             exec: {
                 apiVersion: "client.authentication.k8s.io/v1beta1",
                 command: "kubelogin",
-                args: ["get-token", "--login", "azurecli", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"],
+                args: [
+                    "get-token",
+                    "--login",
+                    "azurecli",
+                    "--server-id",
+                    "6dae42f8-4368-4678-94ff-3960e28e3630",
+                    "--environment",
+                    "AzurePublicCloud",
+                    "--tenant-id",
+                    "00000000-0000-0000-0000-00000000feed",
+                ],
                 env: [],
                 installHint:
                     "kubelogin is not installed. It is required to authenticate to an AKS cluster with Entra ID: https://azure.github.io/kubelogin/install.html",

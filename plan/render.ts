@@ -1,10 +1,12 @@
 import { CREATE_SECONDS, DEFAULT_CREATE_SECONDS, formatDuration } from "./durations";
-import type { Federation, PathStep, Plan, TrustEntry } from "./model";
+import type { PathStep, Plan, PlanFederation, PlanTrustEntry } from "./model";
+import { KNOWN_AFTER_DEPLOY, show } from "./unknowns";
 
 /**
  * The plan as a terminal report, as Markdown with a Mermaid diagram (for a pull request), or as
- * JSON (for tools). Values the mocks invent are never printed as if they were real: issuers of the
- * stack's own clusters are named by cluster, and client IDs are not shown at all.
+ * JSON (for tools). Values the mocks invent are never printed as if they were real: text and
+ * Markdown say "(known after deploy)" (issuers of the stack's own clusters are named by cluster),
+ * JSON has `{ "unknown": true }`, and client IDs are not shown at all.
  */
 
 export type PlanFormat = "text" | "markdown" | "json";
@@ -19,11 +21,11 @@ function shortType(type: string): string {
     return type.split(":").pop()?.split("/").pop() ?? type;
 }
 
-function issuerLabel(federation: Federation): string {
-    return federation.cluster === undefined ? federation.issuer : `issuer of cluster ${federation.cluster} (its URL is known after deployment)`;
+function issuerLabel(federation: PlanFederation): string {
+    return federation.cluster === undefined ? show(federation.issuer) : `issuer of cluster ${federation.cluster} ${KNOWN_AFTER_DEPLOY}`;
 }
 
-function target(federation: Federation): string {
+function target(federation: PlanFederation): string {
     if (federation.serviceAccount === undefined) {
         return federation.cluster === undefined ? "(issuer outside this stack)" : `NO ServiceAccount in cluster ${federation.cluster}`;
     }
@@ -71,7 +73,7 @@ export function renderText(plan: Plan): string {
     return `${lines.join("\n")}\n`;
 }
 
-function trustText(entry: TrustEntry): string[] {
+function trustText(entry: PlanTrustEntry): string[] {
     const lines = [`  ${entry.workload}: ${entry.principal.kind} ${entry.principal.name}`];
     for (const federation of entry.federations) {
         lines.push(
@@ -84,7 +86,7 @@ function trustText(entry: TrustEntry): string[] {
         lines.push("    no federated credentials");
     }
     for (const grant of entry.grants) {
-        lines.push(`    role ${grant.role} on ${grant.scope} (${grant.key}, principalType ${grant.principalType})`);
+        lines.push(`    role ${grant.role} on ${show(grant.scope)} (${grant.key}, principalType ${grant.principalType})`);
     }
     return lines;
 }
@@ -109,7 +111,7 @@ export function renderMermaid(plan: Plan): string {
         lines.push(`  subgraph ${mermaidId("cluster", cluster.key)}[${mermaidLabel(`cluster ${cluster.key} (${cluster.name})`)}]`);
         const accounts = new Set<string>();
         for (const federation of plan.trust.flatMap((e) => e.federations).filter((f) => f.cluster === cluster.key && f.serviceAccount)) {
-            const sa = federation.serviceAccount as NonNullable<Federation["serviceAccount"]>;
+            const sa = federation.serviceAccount as NonNullable<PlanFederation["serviceAccount"]>;
             accounts.add(`    ${mermaidId("sa", cluster.key, sa.namespace, sa.name)}[${mermaidLabel(`ServiceAccount ${sa.namespace}/${sa.name}`)}]`);
         }
         lines.push(...accounts, "  end");
@@ -127,10 +129,11 @@ export function renderMermaid(plan: Plan): string {
             }
         }
         for (const grant of entry.grants) {
-            const id = scopes.get(grant.scope) ?? mermaidId("scope", String(scopes.size + 1));
-            if (!scopes.has(grant.scope)) {
-                scopes.set(grant.scope, id);
-                lines.push(`  ${id}[(${mermaidLabel(scopeLabel(grant.scope))})]`);
+            const scope = show(grant.scope);
+            const id = scopes.get(scope) ?? mermaidId("scope", String(scopes.size + 1));
+            if (!scopes.has(scope)) {
+                scopes.set(scope, id);
+                lines.push(`  ${id}[(${mermaidLabel(scopeLabel(scope))})]`);
             }
             lines.push(`  ${principal} -- ${mermaidLabel(grant.role)} --> ${id}`);
         }
@@ -169,7 +172,7 @@ export function renderMarkdown(plan: Plan): string {
         "|---|---|---|---|---|---|---|",
     ];
     for (const entry of plan.trust) {
-        const roles = entry.grants.map((g) => `${g.role} on \`${g.scope}\``).join("<br>") || "none";
+        const roles = entry.grants.map((g) => `${g.role} on \`${show(g.scope)}\``).join("<br>") || "none";
         const rows = entry.federations.length > 0 ? entry.federations : [undefined];
         rows.forEach((federation, index) => {
             lines.push(

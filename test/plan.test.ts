@@ -6,7 +6,8 @@ import { describe, it } from "node:test";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { flattenConfig, loadStackFile, placeholderIssuerUrl, runCommittedStack, runStack, stackFilePath, type RunResult } from "../testing/mock-runner";
 import { buildPlan, deploymentEstimate, trustChainProblems, trustMap } from "../plan/model";
-import { renderMarkdown } from "../plan/render";
+import { render, renderMarkdown } from "../plan/render";
+import { inventedValues, isInvented, known, UNKNOWN } from "../plan/unknowns";
 import { WorkloadIdentity, WorkloadIdentityCluster } from "../components";
 
 const GROUP = "11111111-1111-1111-1111-111111111111";
@@ -52,7 +53,7 @@ describe("offline plan of a small stack", () => {
                 federations: [
                     {
                         name: "fic-main",
-                        issuer: placeholderIssuerUrl("westeurope", "aks-main-dev"),
+                        issuer: { unknown: true },
                         cluster: "main",
                         subject: "system:serviceaccount:api:api",
                         audiences: ["api://AzureADTokenExchange"],
@@ -191,6 +192,71 @@ describe("trust chain checks", () => {
     });
 });
 
+/** Every string in a value, secrets included. */
+function strings(value: unknown): string[] {
+    if (typeof value === "string") {
+        return [value];
+    }
+    return value !== null && typeof value === "object" ? Object.values(value).flatMap(strings) : [];
+}
+
+describe("values the mocks invent", () => {
+    it("are never printed as real, in any format of any committed stack", async () => {
+        for (const stack of ["dev", "staging", "prod"]) {
+            const run = await runCommittedStack(stack);
+            // The stack outputs are all deploy-time values: issuer URLs, client, principal and tenant IDs.
+            const inventedOutputs = strings(run.outputs).filter((value) => /^https:\/\/.+\.oic\.prod-aks\.azure\.com\/|^[0-9a-f]{8}-[0-9a-f]{4}-/.test(value));
+            assert.ok(inventedOutputs.length >= 4, `${stack}: expected issuers and IDs among the outputs, got ${JSON.stringify(inventedOutputs)}`);
+            const plan = buildPlan(stack, run);
+            for (const format of ["text", "markdown", "json"] as const) {
+                const output = render(plan, format);
+                for (const value of inventedOutputs) {
+                    assert.equal(output.includes(value), false, `${stack} ${format} prints the invented ${value}`);
+                }
+                assert.equal(output.includes("placeholder"), false, `${stack} ${format} prints a mock placeholder`);
+            }
+            const json = JSON.parse(render(plan, "json")) as { summary: { clusters: { issuer: unknown }[] }; trust: { federations: { cluster?: string; issuer: unknown }[] }[] };
+            assert.deepEqual(
+                json.summary.clusters.map((c) => c.issuer),
+                json.summary.clusters.map(() => ({ unknown: true })),
+                stack,
+            );
+            for (const federation of json.trust.flatMap((e) => e.federations).filter((f) => f.cluster !== undefined)) {
+                assert.deepEqual(federation.issuer, { unknown: true }, stack);
+            }
+        }
+    });
+
+    it("are unknown also when they come from the lookup of an existing cluster", async () => {
+        const run = await runStack({
+            stack: "dev",
+            config: flattenConfig({
+                "azure-native:location": "westeurope",
+                "aks-workload-identity:clusters": { legacy: { existing: { name: "aks-legacy", resourceGroupName: "rg-legacy" } } },
+                "aks-workload-identity:workloads": { api: { namespace: "api" } },
+            }),
+        });
+        const json = render(buildPlan("dev", run), "json");
+        assert.equal(json.includes(placeholderIssuerUrl("westeurope", "aks-legacy")), false, "the looked-up issuer is the mock's");
+        assert.deepEqual(
+            buildPlan("dev", run).trust[0].federations.map((f) => f.issuer),
+            [{ unknown: true }],
+        );
+        assert.match(render(buildPlan("dev", run), "text"), /\n {4}FIC fic-legacy: issuer \(known after deploy\)\n/);
+    });
+
+    it("are told apart from config values: a resource ID is invented only when it comes from another resource", async () => {
+        const run = await runCommittedStack("prod");
+        const invented = inventedValues(run.resources);
+        const clusterId = `/subscriptions/${SUB}/resourceGroups/rg-workload-identity-prod/providers/Microsoft.ContainerService/managedClusters/aks-blue-prod`;
+        assert.deepEqual(known(clusterId, invented, true), UNKNOWN);
+        assert.equal(known(clusterId, invented, false), clusterId);
+        assert.equal(isInvented(placeholderIssuerUrl("westeurope", "aks-blue-prod"), invented), true);
+        assert.equal(isInvented("https://token.actions.githubusercontent.com", invented), false);
+        assert.equal(isInvented("Standard_D4ds_v5", invented), false);
+    });
+});
+
 describe("committed plans", () => {
     for (const stack of ["dev", "staging", "prod"]) {
         it(`docs/plans/${stack}.md is current`, async () => {
@@ -208,7 +274,7 @@ describe("the plan command", () => {
     it("prints the plan of a committed stack", () => {
         const output = execFileSync(tsx, [plan, "--stack", "dev"], { cwd: ROOT, encoding: "utf8" });
         assert.match(output, /^Plan for stack dev\n/);
-        assert.match(output, /\n {2}orders-api: managed identity id-orders-api-dev\n {4}FIC fic-main: issuer issuer of cluster main \(its URL is known after deployment\)\n/);
+        assert.match(output, /\n {2}orders-api: managed identity id-orders-api-dev\n {4}FIC fic-main: issuer issuer of cluster main \(known after deploy\)\n/);
         assert.match(output, /\nProblems\n {2}- policy aks-defender \(advisory\) on main-aks: ManagedCluster "main-aks": Microsoft Defender is not enabled/);
     });
 
@@ -220,6 +286,26 @@ describe("the plan command", () => {
             'Invalid stack config (1 problem); nothing was created:\n  - aks-workload-identity:workloads.orders-api.namespace: namespace "kube-system" is refused: AKS excludes it from the workload identity webhook, so pods there never get a token.\n',
         );
         assert.equal(result.stdout, "");
+    });
+
+    it("prints JSON alone on standard output, for `| jq`", () => {
+        const result = spawnSync(tsx, [plan, "--stack", "dev", "--format", "json"], { cwd: ROOT, encoding: "utf8" });
+        assert.equal(result.status, 0, result.stderr);
+        const parsed = JSON.parse(result.stdout) as { stack: string };
+        assert.equal(parsed.stack, "dev");
+    });
+
+    it("sends what the program logs while it runs to standard error", () => {
+        const script = [
+            'const { withStdoutForThePlan } = require("./tools/plan");',
+            'const { runStack } = require("./testing/mock-runner");',
+            "const program = () => { require(\"@pulumi/pulumi\").log.info(\"progress\"); console.log(\"noise\"); };",
+            'void withStdoutForThePlan(() => runStack({ stack: "dev", program })).then(() => process.stdout.write("PLAN\\n"));',
+        ].join("\n");
+        const result = spawnSync(tsx, ["--eval", script], { cwd: ROOT, encoding: "utf8" });
+        assert.equal(result.stdout, "PLAN\n", result.stderr);
+        assert.match(result.stderr, /info: \[runtime\] progress\n/);
+        assert.match(result.stderr, /^noise$/m);
     });
 
     it("refuses bad usage with exit code 2", () => {

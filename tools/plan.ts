@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { format as formatLog, parseArgs } from "node:util";
 import { buildPlan } from "../plan/model";
 import { render, type PlanFormat } from "../plan/render";
 import { fail, runSelectedStack, selectStack } from "./stack-run";
@@ -19,6 +19,23 @@ roles), problems found, and a deployment order estimate. Needs no Azure subscrip
   --help           show this text
 
 Exit codes: 0 plan printed, 1 the config or program failed (the problems are printed), 2 usage.`;
+
+/**
+ * Standard output carries the plan alone (`--format json | jq` must parse): whatever the program
+ * or the SDK writes with console.log/info/debug while it runs under mocks goes to standard error.
+ */
+export async function withStdoutForThePlan<T>(run: () => Promise<T>): Promise<T> {
+    const saved = { log: console.log, info: console.info, debug: console.debug };
+    const toStderr = (...data: unknown[]): void => {
+        process.stderr.write(`${formatLog(...data)}\n`);
+    };
+    console.log = console.info = console.debug = toStderr;
+    try {
+        return await run();
+    } finally {
+        Object.assign(console, saved);
+    }
+}
 
 async function main(): Promise<void> {
     let values: { stack?: string; config?: string; format?: string; out?: string; help?: boolean };
@@ -44,7 +61,7 @@ async function main(): Promise<void> {
         fail(`Unknown --format "${values.format}". Allowed values are: text, markdown, json.\n\n${USAGE}`, 2);
     }
     const { file, stack } = selectStack(values, USAGE);
-    const run = await runSelectedStack(file, stack);
+    const run = await withStdoutForThePlan(() => runSelectedStack(file, stack));
     const output = render(buildPlan(stack, run), format);
     if (values.out === undefined) {
         process.stdout.write(output);
@@ -55,4 +72,13 @@ async function main(): Promise<void> {
     }
 }
 
-main().catch((error: unknown) => fail(error instanceof Error ? (error.stack ?? error.message) : String(error), 1));
+if (require.main === module) {
+    // A closed pipe (`| head`) ends the command quietly.
+    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+        if (error.code === "EPIPE") {
+            process.exit(0);
+        }
+        throw error;
+    });
+    main().catch((error: unknown) => fail(error instanceof Error ? (error.stack ?? error.message) : String(error), 1));
+}

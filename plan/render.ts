@@ -105,39 +105,87 @@ function scopeLabel(scope: string): string {
     return parts.length >= 2 ? `${parts[parts.length - 2]}/${parts[parts.length - 1]}` : scope;
 }
 
-export function renderMermaid(plan: Plan): string {
-    const lines = ["flowchart LR"];
-    for (const cluster of plan.summary.clusters) {
-        lines.push(`  subgraph ${mermaidId("cluster", cluster.key)}[${mermaidLabel(`cluster ${cluster.key} (${cluster.name})`)}]`);
-        const accounts = new Set<string>();
-        for (const federation of plan.trust.flatMap((e) => e.federations).filter((f) => f.cluster === cluster.key && f.serviceAccount)) {
-            const sa = federation.serviceAccount as NonNullable<PlanFederation["serviceAccount"]>;
-            accounts.add(`    ${mermaidId("sa", cluster.key, sa.namespace, sa.name)}[${mermaidLabel(`ServiceAccount ${sa.namespace}/${sa.name}`)}]`);
-        }
-        lines.push(...accounts, "  end");
+/** The ServiceAccount a cluster FIC's subject names, and how this stack provides it. */
+function subjectAccount(federation: PlanFederation): { namespace: string; name: string; mode: "created" | "patched" | "not created" } | undefined {
+    if (federation.serviceAccount !== undefined) {
+        return federation.serviceAccount;
     }
+    const match = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(federation.subject);
+    return federation.cluster === undefined || match === null ? undefined : { namespace: match[1], name: match[2], mode: "not created" };
+}
+
+/** Node styles: how the stack provides a ServiceAccount is told by its border, not only its label. */
+const MERMAID_CLASSES = [
+    "  classDef principal fill:#e3f2fd,stroke:#1565c0,color:#0d47a1",
+    "  classDef fic fill:#f3e5f5,stroke:#6a1b9a,color:#4a148c",
+    "  classDef scope fill:#fffde7,stroke:#9e9d24,color:#33691e",
+    "  classDef created fill:#e8f5e9,stroke:#2e7d32,stroke-width:2px,color:#1b5e20",
+    "  classDef patched fill:#fff3e0,stroke:#ef6c00,stroke-width:2px,stroke-dasharray:6 4,color:#e65100",
+    "  classDef notcreated fill:#fafafa,stroke:#757575,stroke-dasharray:2 3,color:#424242",
+];
+
+/**
+ * The trust map as a Mermaid flowchart, left to right: role scopes -> principals (one box per
+ * workload, with its FICs) -> ServiceAccounts (one box per cluster). Each FIC says which cluster's
+ * issuer it trusts; created, patched and merely trusted ServiceAccounts are drawn differently.
+ * Render it with `tools/render-mermaid.sh` to check it stays readable.
+ */
+export function renderMermaid(plan: Plan): string {
+    // Wide enough that a namespace/name or an identity name stays on one line.
+    const lines = ['%%{init: {"flowchart": {"wrappingWidth": 320}}}%%', "flowchart LR", ...MERMAID_CLASSES];
+    const styles: string[] = [];
     const scopes = new Map<string, string>();
+    for (const grant of plan.trust.flatMap((entry) => entry.grants)) {
+        const scope = show(grant.scope);
+        if (!scopes.has(scope)) {
+            scopes.set(scope, mermaidId("scope", String(scopes.size + 1)));
+        }
+    }
+    if (scopes.size > 0) {
+        lines.push(`  subgraph scopes[${mermaidLabel("Azure role scopes")}]`);
+        styles.push("  style scopes fill:#ffffff,stroke:#9e9e9e");
+        for (const [scope, id] of scopes) {
+            lines.push(`    ${id}[(${mermaidLabel(scopeLabel(scope))})]:::scope`);
+        }
+        lines.push("  end");
+    }
+    const edges: string[] = [];
     for (const entry of plan.trust) {
         const principal = mermaidId("principal", entry.workload);
-        lines.push(`  ${principal}[${mermaidLabel(`${entry.principal.kind} ${entry.principal.name}`)}]`);
+        lines.push(`  subgraph ${mermaidId("workload", entry.workload)}[${mermaidLabel(`workload ${entry.workload}`)}]`);
+        styles.push(`  style ${mermaidId("workload", entry.workload)} fill:#ffffff,stroke:#9e9e9e`);
+        lines.push(`    ${principal}[${mermaidLabel(`${entry.principal.kind}<br/>${entry.principal.name}`)}]:::principal`);
         for (const federation of entry.federations) {
             const fic = mermaidId("fic", entry.workload, federation.name);
-            lines.push(`  ${principal} --> ${fic}([${mermaidLabel(`FIC ${federation.name}`)}])`);
-            if (federation.serviceAccount !== undefined && federation.cluster !== undefined) {
-                const sa = federation.serviceAccount;
-                lines.push(`  ${fic} -. trusts .-> ${mermaidId("sa", federation.cluster, sa.namespace, sa.name)}`);
+            const trusts = federation.cluster === undefined ? `issuer ${show(federation.issuer)}` : `trusts cluster ${federation.cluster}`;
+            lines.push(`    ${fic}([${mermaidLabel(`FIC ${federation.name}<br/>${trusts}`)}]):::fic`);
+            edges.push(`  ${principal} --> ${fic}`);
+            const account = subjectAccount(federation);
+            if (account !== undefined && federation.cluster !== undefined) {
+                edges.push(`  ${fic} --> ${mermaidId("sa", federation.cluster, account.namespace, account.name)}`);
             }
         }
+        lines.push("  end");
         for (const grant of entry.grants) {
-            const scope = show(grant.scope);
-            const id = scopes.get(scope) ?? mermaidId("scope", String(scopes.size + 1));
-            if (!scopes.has(scope)) {
-                scopes.set(scope, id);
-                lines.push(`  ${id}[(${mermaidLabel(scopeLabel(scope))})]`);
-            }
-            lines.push(`  ${principal} -- ${mermaidLabel(grant.role)} --> ${id}`);
+            edges.push(`  ${scopes.get(show(grant.scope)) as string} -- ${mermaidLabel(`grants ${grant.role}`)} --> ${principal}`);
         }
     }
+    for (const cluster of plan.summary.clusters) {
+        lines.push(`  subgraph ${mermaidId("cluster", cluster.key)}[${mermaidLabel(`cluster ${cluster.key} (${cluster.name})`)}]`);
+        styles.push(`  style ${mermaidId("cluster", cluster.key)} fill:#eceff1,stroke:#455a64,stroke-width:2px`);
+        const accounts = new Map<string, string>();
+        for (const federation of plan.trust.flatMap((e) => e.federations).filter((f) => f.cluster === cluster.key)) {
+            const account = subjectAccount(federation);
+            if (account !== undefined) {
+                const id = mermaidId("sa", cluster.key, account.namespace, account.name);
+                const style = account.mode === "not created" ? "notcreated" : account.mode;
+                const how = { created: "created by this stack", patched: "patched: annotations only", "not created": "not created by this stack" }[account.mode];
+                accounts.set(id, `    ${id}[${mermaidLabel(`ServiceAccount<br/>${account.namespace}/${account.name}<br/>${how}`)}]:::${style}`);
+            }
+        }
+        lines.push(...accounts.values(), "  end");
+    }
+    lines.push(...edges, ...styles);
     return lines.join("\n");
 }
 

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { flattenConfig, loadStackFile, placeholderIssuerUrl, runCommittedStack, runStack, stackFilePath, type RunResult } from "../testing/mock-runner";
 import { buildPlan, deploymentEstimate, trustChainProblems, trustMap } from "../plan/model";
-import { render, renderMarkdown } from "../plan/render";
+import { render, renderMarkdown, renderMermaid } from "../plan/render";
 import { inventedValues, isInvented, known, UNKNOWN } from "../plan/unknowns";
 import { WorkloadIdentity, WorkloadIdentityCluster } from "../components";
 
@@ -254,6 +254,72 @@ describe("values the mocks invent", () => {
         assert.equal(isInvented(placeholderIssuerUrl("westeurope", "aks-blue-prod"), invented), true);
         assert.equal(isInvented("https://token.actions.githubusercontent.com", invented), false);
         assert.equal(isInvented("Standard_D4ds_v5", invented), false);
+    });
+});
+
+describe("the Mermaid trust map", () => {
+    it("draws prod with one box per cluster, FICs that name their cluster, and patched ServiceAccounts apart from created ones", async () => {
+        const lines = renderMermaid(buildPlan("prod", await runCommittedStack("prod"))).split("\n");
+        assert.deepEqual(
+            lines.filter((line) => /^ *subgraph /.test(line)),
+            [
+                '  subgraph scopes["Azure role scopes"]',
+                '  subgraph workload_orders_api["workload orders-api"]',
+                '  subgraph workload_payments["workload payments"]',
+                '  subgraph workload_ingest["workload ingest"]',
+                '  subgraph cluster_blue["cluster blue (aks-blue-prod)"]',
+                '  subgraph cluster_green["cluster green (aks-green-prod)"]',
+            ],
+        );
+        assert.deepEqual(
+            lines.filter((line) => line.includes("([")),
+            [
+                '    fic_orders_api_fic_blue(["FIC fic-blue<br/>trusts cluster blue"]):::fic',
+                '    fic_orders_api_fic_green(["FIC fic-green<br/>trusts cluster green"]):::fic',
+                '    fic_payments_fic_blue(["FIC fic-blue<br/>trusts cluster blue"]):::fic',
+                '    fic_payments_fic_green(["FIC fic-green<br/>trusts cluster green"]):::fic',
+                '    fic_ingest_fic_blue(["FIC fic-blue<br/>trusts cluster blue"]):::fic',
+                '    fic_ingest_fic_green(["FIC fic-green<br/>trusts cluster green"]):::fic',
+            ],
+        );
+        const start = lines.indexOf('  subgraph cluster_blue["cluster blue (aks-blue-prod)"]');
+        assert.deepEqual(lines.slice(start, start + 5), [
+            '  subgraph cluster_blue["cluster blue (aks-blue-prod)"]',
+            '    sa_blue_orders_orders_api["ServiceAccount<br/>orders/orders-api<br/>created by this stack"]:::created',
+            '    sa_blue_payments_payments["ServiceAccount<br/>payments/payments<br/>created by this stack"]:::created',
+            '    sa_blue_ingest_ingest_chart["ServiceAccount<br/>ingest/ingest-chart<br/>patched: annotations only"]:::patched',
+            "  end",
+        ]);
+        // The border tells them apart, not only the label: patched is dashed, created is not.
+        assert.match(lines.find((line) => line.startsWith("  classDef patched ")) ?? "", /stroke-dasharray/);
+        assert.doesNotMatch(lines.find((line) => line.startsWith("  classDef created ")) ?? "", /stroke-dasharray/);
+        assert.ok(lines.includes("  fic_ingest_fic_green --> sa_green_ingest_ingest_chart"), "each FIC points at the ServiceAccount in its own cluster");
+        assert.ok(lines.includes('  scope_1 -- "grants Key Vault Secrets User" --> principal_orders_api'), "role scopes grant their role to the principal");
+    });
+
+    it("draws a ServiceAccount that a FIC trusts but the stack does not create as such", () => {
+        const plan = {
+            stack: "dev",
+            summary: { total: 0, byType: {}, clusters: [{ key: "main", name: "aks-main-dev", issuer: UNKNOWN, tier: "Free", kubernetesVersion: "1.35", upgradeChannel: "stable", systemPool: "", nodePools: [], apiServer: "", protect: false }], workloads: ["chart"] },
+            trust: [
+                {
+                    workload: "chart",
+                    principal: { kind: "managed identity" as const, name: "id-chart-dev" },
+                    federations: [
+                        { name: "fic-main", issuer: UNKNOWN, cluster: "main", subject: "system:serviceaccount:tools:chart", audiences: ["api://AzureADTokenExchange"], serviceAccount: undefined },
+                        { name: "fic-ci", issuer: "https://token.actions.githubusercontent.com", cluster: undefined, subject: "repo:example/app:environment:dev", audiences: ["api://AzureADTokenExchange"], serviceAccount: undefined },
+                    ],
+                    grants: [],
+                },
+            ],
+            problems: [],
+            deployment: { seconds: 0, path: [], lowerBoundSeconds: 0, lowerBoundPath: [] },
+        };
+        const lines = renderMermaid(plan).split("\n");
+        assert.ok(lines.includes('    sa_main_tools_chart["ServiceAccount<br/>tools/chart<br/>not created by this stack"]:::notcreated'), lines.join("\n"));
+        assert.ok(lines.includes('    fic_chart_fic_ci(["FIC fic-ci<br/>issuer https://token.actions.githubusercontent.com"]):::fic'), lines.join("\n"));
+        assert.equal(lines.filter((line) => line.startsWith("  fic_chart_fic_ci -->")).length, 0, "an outside issuer's FIC points at no ServiceAccount");
+        assert.equal(lines.some((line) => line.includes("subgraph scopes")), false, "no scope box without role assignments");
     });
 });
 

@@ -119,8 +119,25 @@ export interface Plan {
         readonly workloads: readonly string[];
     };
     readonly trust: readonly PlanTrustEntry[];
+    /** Config warnings, trust-chain problems and policy findings, one line each. */
     readonly problems: readonly string[];
+    /** The policy pack's findings, as `pulumi preview --policy-pack policy` reports them. */
+    readonly policy: readonly PolicyFinding[];
     readonly deployment: DeploymentEstimate;
+}
+
+export interface PolicyFinding {
+    readonly policy: string;
+    /** `mandatory` fails `pulumi preview` and `pulumi up` (the plan exits 4); `advisory` warns. */
+    readonly enforcementLevel: "advisory" | "mandatory";
+    /** Logical name of the resource; absent for a finding about the stack as a whole. */
+    readonly resource?: string;
+    readonly message: string;
+}
+
+/** The findings that make `pulumi preview --policy-pack policy` fail. */
+export function mandatoryFindings(plan: Plan): PolicyFinding[] {
+    return plan.policy.filter((finding) => finding.enforcementLevel === "mandatory");
 }
 
 type Resources = readonly RecordedResource[];
@@ -432,6 +449,14 @@ export function deploymentEstimate(resources: Resources): DeploymentEstimate {
 export function buildPlan(stack: string, run: RunResult): Plan {
     const { resources } = run;
     const invented = inventedValues(resources);
+    const policy = evaluatePolicies(resources, { stack }).map(
+        (violation): PolicyFinding => ({
+            policy: violation.policy,
+            enforcementLevel: violation.enforcementLevel,
+            ...(violation.urn === undefined ? {} : { resource: violation.urn.split("::").pop() ?? "" }),
+            message: redact(violation.message, invented),
+        }),
+    );
     // Types in the order of the trust chain, so the summary reads from the group to the pods.
     const order: readonly string[] = Object.values(TYPES);
     const rank = (type: string): number => (order.includes(type) ? order.indexOf(type) : order.length);
@@ -453,10 +478,9 @@ export function buildPlan(stack: string, run: RunResult): Plan {
         problems: [
             ...run.logs.map((log) => `${log.severity}: ${log.message}`),
             ...trustChainProblems(resources),
-            ...evaluatePolicies(resources, { stack }).map(
-                (violation) => `policy ${violation.policy} (${violation.enforcementLevel})${violation.urn ? ` on ${violation.urn.split("::").pop() ?? ""}` : ""}: ${violation.message}`,
-            ),
+            ...policy.map((finding) => `policy ${finding.policy} (${finding.enforcementLevel})${finding.resource === undefined ? "" : ` on ${finding.resource}`}: ${finding.message}`),
         ].map((problem) => redact(problem, invented)),
+        policy,
         deployment: deploymentEstimate(resources),
     };
 }

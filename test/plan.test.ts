@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { flattenConfig, loadStackFile, placeholderIssuerUrl, runCommittedStack, runStack, stackFilePath, type RunResult } from "../testing/mock-runner";
 import { buildPlan, deploymentEstimate, trustChainProblems, trustMap } from "../plan/model";
@@ -313,6 +315,7 @@ describe("the Mermaid trust map", () => {
                 },
             ],
             problems: [],
+            policy: [],
             deployment: { seconds: 0, path: [], lowerBoundSeconds: 0, lowerBoundPath: [] },
         };
         const lines = renderMermaid(plan).split("\n");
@@ -372,6 +375,35 @@ describe("the plan command", () => {
         assert.equal(result.stdout, "PLAN\n", result.stderr);
         assert.match(result.stderr, /info: \[runtime\] progress\n/);
         assert.match(result.stderr, /^noise$/m);
+    });
+
+    it("exits 4 when a mandatory policy fails, and still prints the JSON", () => {
+        // The committed prod stack with its API servers open to the internet: valid config, refused by the pack.
+        const file = readFileSync(stackFilePath("prod"), "utf8");
+        const document = parseYaml(file) as { config: Record<string, unknown> };
+        const clusters = document.config["aks-workload-identity:clusters"] as Record<string, Record<string, unknown>>;
+        for (const cluster of Object.values(clusters)) {
+            cluster.authorizedIpRanges = ["0.0.0.0/0"];
+        }
+        const dir = mkdtempSync(path.join(tmpdir(), "plan-policy-"));
+        const config = path.join(dir, "Pulumi.prod.yaml");
+        writeFileSync(config, stringifyYaml(document));
+        const result = spawnSync(tsx, [plan, "--config", config, "--format", "json"], { cwd: ROOT, encoding: "utf8" });
+        rmSync(dir, { recursive: true });
+        assert.equal(result.status, 4, result.stderr);
+        const json = JSON.parse(result.stdout) as { policy: { policy: string; enforcementLevel: string; resource?: string }[] };
+        assert.deepEqual(
+            json.policy.filter((f) => f.enforcementLevel === "mandatory").map((f) => `${f.policy} on ${f.resource ?? "the stack"}`),
+            Object.keys(clusters).map((key) => `aks-api-server-restricted on ${key}-aks`),
+        );
+        assert.equal(result.stderr, `${Object.keys(clusters).length} mandatory policies fail (aks-api-server-restricted): pulumi preview --policy-pack policy would fail.\n`);
+    });
+
+    it("exits 0 for the committed stacks: they pass every mandatory policy", () => {
+        for (const stack of ["dev", "prod"]) {
+            const result = spawnSync(tsx, [plan, "--stack", stack, "--format", "json"], { cwd: ROOT, encoding: "utf8" });
+            assert.equal(result.status, 0, `${stack}: ${result.stderr}`);
+        }
     });
 
     it("refuses bad usage with exit code 2", () => {

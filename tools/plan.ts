@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { format as formatLog, parseArgs } from "node:util";
-import { buildPlan } from "../plan/model";
+import { buildPlan, mandatoryFindings } from "../plan/model";
 import { render, type PlanFormat } from "../plan/render";
 import { fail, runSelectedStack, selectStack } from "./stack-run";
 
@@ -18,7 +18,19 @@ roles), problems found, and a deployment order estimate. Needs no Azure subscrip
   --out FILE       write to FILE instead of standard output
   --help           show this text
 
-Exit codes: 0 plan printed, 1 the config or program failed (the problems are printed), 2 usage.`;
+Exit codes (the plan, JSON included, is printed whatever the code):
+  0  plan printed, nothing below applies
+  1  the config or the program failed (its problems are printed on standard error)
+  2  usage
+  4  a mandatory policy of the pack (policy/) fails: pulumi preview --policy-pack policy would fail
+     (the findings are under "Problems", and in "policy" in JSON)
+  5  reserved for the permission check
+When several apply, the lowest code is returned.`;
+
+/** The exit code of a printed plan: 4 when a mandatory policy fails, else 0. */
+export function planExitCode(mandatoryPolicyFailures: number): number {
+    return mandatoryPolicyFailures > 0 ? 4 : 0;
+}
 
 /**
  * Standard output carries the plan alone (`--format json | jq` must parse): whatever the program
@@ -62,7 +74,8 @@ async function main(): Promise<void> {
     }
     const { file, stack } = selectStack(values, USAGE);
     const run = await withStdoutForThePlan(() => runSelectedStack(file, stack));
-    const output = render(buildPlan(stack, run), format);
+    const plan = buildPlan(stack, run);
+    const output = render(plan, format);
     if (values.out === undefined) {
         process.stdout.write(output);
     } else {
@@ -70,6 +83,13 @@ async function main(): Promise<void> {
         fs.writeFileSync(values.out, output);
         process.stderr.write(`Wrote ${values.out}\n`);
     }
+    const mandatory = mandatoryFindings(plan);
+    if (mandatory.length > 0) {
+        process.stderr.write(
+            `${mandatory.length} mandatory ${mandatory.length === 1 ? "policy fails" : "policies fail"} (${[...new Set(mandatory.map((f) => f.policy))].join(", ")}): pulumi preview --policy-pack policy would fail.\n`,
+        );
+    }
+    process.exitCode = planExitCode(mandatory.length);
 }
 
 if (require.main === module) {

@@ -1,3 +1,4 @@
+import { actionCounts, hazards as hazardsOf, type Action, type Change, type DiffReport } from "./diff";
 import { CREATE_SECONDS, DEFAULT_CREATE_SECONDS, formatDuration } from "./durations";
 import type { PathStep, Plan, PlanFederation, PlanTrustEntry } from "./model";
 import { KNOWN_AFTER_DEPLOY, show } from "./unknowns";
@@ -256,5 +257,105 @@ export function render(plan: Plan, format: PlanFormat): string {
             return renderJson(plan);
         default:
             return renderText(plan);
+    }
+}
+
+const DIFF_HEADER = "The program run offline under Pulumi mocks with both configs, each resource classified by the providers' replace rules (plan/replacements.ts). Nothing was deployed.";
+
+const SYMBOL: Readonly<Record<Action, string>> = { create: "+", update: "~", replace: "+-", delete: "-" };
+
+function counts(report: DiffReport): string {
+    const c = actionCounts(report.diff);
+    const parts = (["create", "update", "replace", "delete"] as const).filter((action) => c[action] > 0).map((action) => `${c[action]} to ${action}`);
+    return parts.length === 0 ? `no changes, ${c.unchanged} unchanged` : `${parts.join(", ")}, ${c.unchanged} unchanged`;
+}
+
+function pathList(change: Change, paths: readonly string[], code: (path: string) => string): string {
+    return paths.map((path) => `${code(path)}${change.unknownPaths.includes(path) ? ` ${KNOWN_AFTER_DEPLOY}` : ""}`).join(", ");
+}
+
+/** What changes about a resource, in words. */
+function changeDetail(change: Change, code: (path: string) => string = (path) => path): string {
+    switch (change.action) {
+        case "update":
+            return pathList(change, change.paths, code);
+        case "replace": {
+            const why = change.paths.length > 0 ? `${pathList(change, change.paths, code)} ${change.paths.length === 1 ? "forces" : "force"} it` : (change.cause ?? "");
+            const also = change.otherPaths.length > 0 ? `; also ${pathList(change, change.otherPaths, code)}` : "";
+            return `${why}${also} (${change.deleteFirst === true ? "deleted before the new one is created" : "created before the old one is deleted"})`;
+        }
+        default:
+            return "";
+    }
+}
+
+function hazardFooter(report: DiffReport): string {
+    return report.allowReplace ? "--allow-replace is given: the command does not fail on them." : "The command exits 3 unless --allow-replace is given.";
+}
+
+export function renderDiffText(report: DiffReport): string {
+    const lines = [`Diff for stack ${report.stack}: ${report.base} -> ${report.current}`, DIFF_HEADER, ""];
+    const width = Math.max(0, ...report.diff.changes.map((c) => shortType(c.type).length));
+    for (const change of report.diff.changes) {
+        const detail = changeDetail(change);
+        lines.push(`  ${SYMBOL[change.action].padEnd(2)} ${change.action.padEnd(7)} ${shortType(change.type).padEnd(width)}  ${change.name}${detail === "" ? "" : `: ${detail}`}`);
+    }
+    lines.push(...(report.diff.changes.length === 0 ? [] : [""]), `  ${counts(report)}`);
+    const found = hazardsOf(report.diff);
+    if (found.length > 0) {
+        lines.push("", `Hazards (${found.length})`);
+        for (const change of report.diff.changes) {
+            lines.push(...change.hazards.map((hazard) => `  ! ${shortType(change.type)} ${change.name} [${hazard.code}]: ${hazard.message}`));
+        }
+        lines.push(`  ${hazardFooter(report)}`);
+    }
+    if (report.policy.length > 0) {
+        lines.push("", "Mandatory policies that fail", ...report.policy.map((f) => `  - ${f.policy}${f.resource === undefined ? "" : ` on ${f.resource}`}: ${f.message}`));
+    }
+    return `${lines.join("\n")}\n`;
+}
+
+export function renderDiffMarkdown(report: DiffReport): string {
+    const code = (text: string): string => `\`${text}\``;
+    const lines = [
+        `### Offline diff of stack \`${report.stack}\``,
+        "",
+        `${report.base} -> ${report.current}. ${DIFF_HEADER}`,
+        "",
+        `**${counts(report)}.**`,
+    ];
+    const found = hazardsOf(report.diff);
+    if (found.length > 0) {
+        lines.push("", "> [!CAUTION]", `> **${found.length} ${found.length === 1 ? "hazard" : "hazards"}.** ${hazardFooter(report)}`);
+        for (const change of report.diff.changes) {
+            lines.push(...change.hazards.map((hazard) => `> - **${shortType(change.type)} \`${change.name}\`** (${hazard.code}): ${cell(hazard.message)}`));
+        }
+    }
+    if (report.diff.changes.length > 0) {
+        lines.push("", "| | resource | type | what changes |", "|---|---|---|---|");
+        for (const change of report.diff.changes) {
+            lines.push(`| ${SYMBOL[change.action]} ${change.action} | \`${change.name}\` | ${shortType(change.type)} | ${cell(changeDetail(change, code))} |`);
+        }
+    }
+    if (report.policy.length > 0) {
+        lines.push("", "**Mandatory policies that fail:**", "", ...report.policy.map((f) => `- ${f.policy}${f.resource === undefined ? "" : ` on \`${f.resource}\``}: ${f.message}`));
+    }
+    lines.push("");
+    return lines.join("\n");
+}
+
+export function renderDiffJson(report: DiffReport): string {
+    const { diff, ...rest } = report;
+    return `${JSON.stringify({ ...rest, summary: actionCounts(diff), hazards: hazardsOf(diff).length, changes: diff.changes }, null, 2)}\n`;
+}
+
+export function renderDiff(report: DiffReport, format: PlanFormat): string {
+    switch (format) {
+        case "markdown":
+            return renderDiffMarkdown(report);
+        case "json":
+            return renderDiffJson(report);
+        default:
+            return renderDiffText(report);
     }
 }

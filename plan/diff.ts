@@ -226,8 +226,8 @@ function owner(resources: Resources, resource: RecordedResource): string {
 }
 
 function hazardsOf(change: Omit<Change, "hazards">, base: Resources, current: Resources, changes: ReadonlyMap<string, Omit<Change, "hazards">>): Hazard[] {
-    const before = base.find((r) => r.urn === change.urn);
     const after = current.find((r) => r.urn === change.urn);
+    const before = base.find((r) => r.urn === change.urn) ?? (after === undefined ? undefined : base.find((r) => aliasesOf(after).includes(r.urn)));
     const resource = (after ?? before) as RecordedResource;
     const name = azureName(resource);
     const forcedBy =
@@ -344,14 +344,27 @@ function hazardsOf(change: Omit<Change, "hazards">, base: Resources, current: Re
     return hazards;
 }
 
+/**
+ * The URNs a resource was known by before (its `aliases` option), when the recorded graph carries
+ * them: the engine then treats it as the same resource, not a delete and a create.
+ */
+function aliasesOf(resource: RecordedResource): readonly string[] {
+    const aliases = (resource as { readonly aliases?: unknown }).aliases;
+    return Array.isArray(aliases) ? aliases.filter((alias): alias is string => typeof alias === "string") : [];
+}
+
 /** Compares the graph of the base config with the current one. */
 export function diffGraphs(base: Resources, current: Resources): Diff {
     const baseByUrn = new Map(base.filter((r) => r.custom).map((r) => [r.urn, r]));
     const renewed = new Map<string, Action>();
+    const matched = new Set<string>();
     const found: Omit<Change, "hazards">[] = [];
     let unchanged = 0;
     for (const after of dependencyOrder(current)) {
-        const before = baseByUrn.get(after.urn);
+        const before = [after.urn, ...aliasesOf(after)].map((urn) => baseByUrn.get(urn)).find((r) => r !== undefined && !matched.has(r.urn));
+        if (before !== undefined) {
+            matched.add(before.urn);
+        }
         if (before === undefined) {
             renewed.set(after.urn, "create");
             found.push({ urn: after.urn, type: after.type, name: after.name, action: "create", paths: [], otherPaths: [], unknownPaths: [] });
@@ -377,8 +390,7 @@ export function diffGraphs(base: Resources, current: Resources): Diff {
             ...(result.action === "replace" ? { deleteFirst: deletesFirst(after.type, result.paths, after.deleteBeforeReplace) } : {}),
         });
     }
-    const currentUrns = new Set(current.map((r) => r.urn));
-    for (const before of base.filter((r) => r.custom && !currentUrns.has(r.urn))) {
+    for (const before of base.filter((r) => r.custom && !matched.has(r.urn))) {
         found.push({ urn: before.urn, type: before.type, name: before.name, action: "delete", paths: [], otherPaths: [], unknownPaths: [] });
     }
     // Keep the order of the current program's registrations (what `pulumi preview` lists), deletions last.

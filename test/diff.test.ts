@@ -199,6 +199,17 @@ describe("the offline diff", () => {
         assert.equal(change(diff, "payments-fic-blue").action, "replace", "applicationId comes from the new application");
     });
 
+    it("follows a resource renamed with an alias, when the graph records aliases: no delete and create", async () => {
+        const run = await runStack({ stack: "dev", config: flattenConfig(committed("dev")) });
+        const fic = named(run.resources, "azure-native:managedidentity:FederatedIdentityCredential", "reports-fic-main");
+        const renamed = { ...fic, urn: fic.urn.replace(/::reports-fic-main$/, "::reports-fic-main-v2"), name: "reports-fic-main-v2" };
+        const without = diffGraphs(run.resources, run.resources.map((r) => (r.urn === fic.urn ? renamed : r)));
+        assert.deepEqual(lines(without), ["create FederatedIdentityCredential reports-fic-main-v2", "delete FederatedIdentityCredential reports-fic-main"]);
+        assert.deepEqual(change(without, "reports-fic-main-v2").hazards.map((h) => h.code), ["fic-twin"]);
+        const aliased = diffGraphs(run.resources, run.resources.map((r) => (r.urn === fic.urn ? { ...renamed, aliases: [fic.urn] } : r)));
+        assert.deepEqual(lines(aliased), []);
+    });
+
     it("ignores what ignoreChanges covers, as the engine does", async () => {
         const run = await runStack({ stack: "prod", config: flattenConfig(committed("prod")) });
         const cluster = named(run.resources, "azure-native:containerservice:ManagedCluster", "blue-aks");

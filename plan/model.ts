@@ -3,6 +3,7 @@ import { BUILT_IN_ROLES } from "../components/roles";
 import { evaluatePolicies } from "../policy/evaluate";
 import type { RecordedResource, RunResult } from "../testing/mock-runner";
 import { CREATE_SECONDS, DEFAULT_CREATE_SECONDS } from "./durations";
+import { inventedValues, known, redact, UNKNOWN, type Invented, type Unknown } from "./unknowns";
 
 /**
  * The offline plan: pure functions over the resource graph the mock runner records. Nothing here
@@ -38,7 +39,8 @@ const KUBERNETES_OBJECT_TYPES: readonly string[] = [TYPES.namespace, ...SERVICE_
 export interface ClusterSummary {
     readonly key: string;
     readonly name: string;
-    readonly issuer: string;
+    /** The cluster's OIDC issuer URL: only AKS knows it, after the cluster is created. */
+    readonly issuer: string | Unknown;
     readonly tier: string;
     readonly kubernetesVersion: string;
     readonly upgradeChannel: string;
@@ -51,6 +53,7 @@ export interface ClusterSummary {
 export interface Federation {
     /** Azure name of the FIC. */
     readonly name: string;
+    /** The issuer URL as recorded: for the stack's own clusters, the value the mocks invented. */
     readonly issuer: string;
     /** The cluster whose issuer this is, when it is one of the stack's clusters. */
     readonly cluster: string | undefined;
@@ -63,6 +66,7 @@ export interface Federation {
 export interface Grant {
     readonly key: string;
     readonly role: string;
+    /** The ARM ID of the scope as recorded (the mock's ID when it is a resource this stack creates). */
     readonly scope: string;
     readonly principalType: string;
 }
@@ -72,6 +76,22 @@ export interface TrustEntry {
     readonly principal: { readonly kind: "managed identity" | "app registration"; readonly name: string };
     readonly federations: readonly Federation[];
     readonly grants: readonly Grant[];
+}
+
+/** A federated credential as the plan shows it: an issuer the mocks invented is unknown. */
+export interface PlanFederation extends Omit<Federation, "issuer"> {
+    readonly issuer: string | Unknown;
+}
+
+/** A role assignment as the plan shows it: a scope the mocks invented (a cluster's ID) is unknown. */
+export interface PlanGrant extends Omit<Grant, "scope"> {
+    readonly scope: string | Unknown;
+}
+
+/** A trust-map entry as the plan shows it, with every value the mocks invented marked unknown. */
+export interface PlanTrustEntry extends Omit<TrustEntry, "federations" | "grants"> {
+    readonly federations: readonly PlanFederation[];
+    readonly grants: readonly PlanGrant[];
 }
 
 export interface PathStep {
@@ -98,9 +118,26 @@ export interface Plan {
         readonly clusters: readonly ClusterSummary[];
         readonly workloads: readonly string[];
     };
-    readonly trust: readonly TrustEntry[];
+    readonly trust: readonly PlanTrustEntry[];
+    /** Config warnings, trust-chain problems and policy findings, one line each. */
     readonly problems: readonly string[];
+    /** The policy pack's findings, as `pulumi preview --policy-pack policy` reports them. */
+    readonly policy: readonly PolicyFinding[];
     readonly deployment: DeploymentEstimate;
+}
+
+export interface PolicyFinding {
+    readonly policy: string;
+    /** `mandatory` fails `pulumi preview` and `pulumi up` (the plan exits 4); `advisory` warns. */
+    readonly enforcementLevel: "advisory" | "mandatory";
+    /** Logical name of the resource; absent for a finding about the stack as a whole. */
+    readonly resource?: string;
+    readonly message: string;
+}
+
+/** The findings that make `pulumi preview --policy-pack policy` fail. */
+export function mandatoryFindings(plan: Plan): PolicyFinding[] {
+    return plan.policy.filter((finding) => finding.enforcementLevel === "mandatory");
 }
 
 type Resources = readonly RecordedResource[];
@@ -171,7 +208,8 @@ function summarizeCluster(resources: Resources, node: ClusterNode): ClusterSumma
     return {
         key: node.key,
         name: str(node.cluster?.state.name, node.key),
-        issuer: node.issuer,
+        // The mocks invent every cluster's issuer.
+        issuer: UNKNOWN,
         tier: str(sku.tier, "?"),
         kubernetesVersion: str(inputs.kubernetesVersion, "AKS default"),
         upgradeChannel: str(upgrade.upgradeChannel, "?"),
@@ -182,7 +220,10 @@ function summarizeCluster(resources: Resources, node: ClusterNode): ClusterSumma
     };
 }
 
-/** For each workload: principal -> FICs -> the ServiceAccount each trusts -> role assignments. */
+/**
+ * For each workload: principal -> FICs -> the ServiceAccount each trusts -> role assignments, with
+ * the values as recorded (`planTrustMap` marks the ones the mocks invented).
+ */
 export function trustMap(resources: Resources): TrustEntry[] {
     const clusters = clusterNodes(resources);
     return resources
@@ -232,6 +273,22 @@ export function trustMap(resources: Resources): TrustEntry[] {
                 grants,
             };
         });
+}
+
+/**
+ * The trust map as the plan shows it: an issuer or scope the mocks invented (a cluster's issuer
+ * URL, a resource ID of this stack taken from another resource) is UNKNOWN, in every format.
+ */
+export function planTrustMap(resources: Resources, invented: Invented = inventedValues(resources)): PlanTrustEntry[] {
+    const fics = resources.filter((r) => FIC_TYPES.includes(r.type));
+    const assignments = resources.filter((r) => r.type === TYPES.roleAssignment);
+    const fromResource = (candidates: Resources, property: string, value: string): boolean =>
+        candidates.some((r) => r.inputs[property] === value && (r.propertyDependencies[property] ?? []).length > 0);
+    return trustMap(resources).map((entry) => ({
+        ...entry,
+        federations: entry.federations.map((f) => ({ ...f, issuer: known(f.issuer, invented, fromResource(fics, "issuer", f.issuer)) })),
+        grants: entry.grants.map((g) => ({ ...g, scope: known(g.scope, invented, fromResource(assignments, "scope", g.scope)) })),
+    }));
 }
 
 /**
@@ -391,6 +448,15 @@ export function deploymentEstimate(resources: Resources): DeploymentEstimate {
 /** The whole plan of one recorded run. */
 export function buildPlan(stack: string, run: RunResult): Plan {
     const { resources } = run;
+    const invented = inventedValues(resources);
+    const policy = evaluatePolicies(resources, { stack }).map(
+        (violation): PolicyFinding => ({
+            policy: violation.policy,
+            enforcementLevel: violation.enforcementLevel,
+            ...(violation.urn === undefined ? {} : { resource: violation.urn.split("::").pop() ?? "" }),
+            message: redact(violation.message, invented),
+        }),
+    );
     // Types in the order of the trust chain, so the summary reads from the group to the pods.
     const order: readonly string[] = Object.values(TYPES);
     const rank = (type: string): number => (order.includes(type) ? order.indexOf(type) : order.length);
@@ -407,14 +473,14 @@ export function buildPlan(stack: string, run: RunResult): Plan {
             clusters: clusterNodes(resources).map((node) => summarizeCluster(resources, node)),
             workloads: resources.filter((r) => r.type === TYPES.workloadComponent).map((r) => r.name),
         },
-        trust: trustMap(resources),
+        trust: planTrustMap(resources, invented),
+        // A message may quote a value the mocks invented (another principal's client ID).
         problems: [
             ...run.logs.map((log) => `${log.severity}: ${log.message}`),
             ...trustChainProblems(resources),
-            ...evaluatePolicies(resources, { stack }).map(
-                (violation) => `policy ${violation.policy} (${violation.enforcementLevel})${violation.urn ? ` on ${violation.urn.split("::").pop() ?? ""}` : ""}: ${violation.message}`,
-            ),
-        ],
+            ...policy.map((finding) => `policy ${finding.policy} (${finding.enforcementLevel})${finding.resource === undefined ? "" : ` on ${finding.resource}`}: ${finding.message}`),
+        ].map((problem) => redact(problem, invented)),
+        policy,
         deployment: deploymentEstimate(resources),
     };
 }

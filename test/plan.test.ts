@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { flattenConfig, loadStackFile, placeholderIssuerUrl, runCommittedStack, runStack, stackFilePath, type RunResult } from "../testing/mock-runner";
 import { buildPlan, deploymentEstimate, trustChainProblems, trustMap } from "../plan/model";
-import { renderMarkdown } from "../plan/render";
+import { render, renderMarkdown, renderMermaid } from "../plan/render";
+import { inventedValues, isInvented, known, UNKNOWN } from "../plan/unknowns";
 import { WorkloadIdentity, WorkloadIdentityCluster } from "../components";
 
 const GROUP = "11111111-1111-1111-1111-111111111111";
@@ -52,7 +55,7 @@ describe("offline plan of a small stack", () => {
                 federations: [
                     {
                         name: "fic-main",
-                        issuer: placeholderIssuerUrl("westeurope", "aks-main-dev"),
+                        issuer: { unknown: true },
                         cluster: "main",
                         subject: "system:serviceaccount:api:api",
                         audiences: ["api://AzureADTokenExchange"],
@@ -191,6 +194,138 @@ describe("trust chain checks", () => {
     });
 });
 
+/** Every string in a value, secrets included. */
+function strings(value: unknown): string[] {
+    if (typeof value === "string") {
+        return [value];
+    }
+    return value !== null && typeof value === "object" ? Object.values(value).flatMap(strings) : [];
+}
+
+describe("values the mocks invent", () => {
+    it("are never printed as real, in any format of any committed stack", async () => {
+        for (const stack of ["dev", "staging", "prod"]) {
+            const run = await runCommittedStack(stack);
+            // The stack outputs are all deploy-time values: issuer URLs, client, principal and tenant IDs.
+            const inventedOutputs = strings(run.outputs).filter((value) => /^https:\/\/.+\.oic\.prod-aks\.azure\.com\/|^[0-9a-f]{8}-[0-9a-f]{4}-/.test(value));
+            assert.ok(inventedOutputs.length >= 4, `${stack}: expected issuers and IDs among the outputs, got ${JSON.stringify(inventedOutputs)}`);
+            const plan = buildPlan(stack, run);
+            for (const format of ["text", "markdown", "json"] as const) {
+                const output = render(plan, format);
+                for (const value of inventedOutputs) {
+                    assert.equal(output.includes(value), false, `${stack} ${format} prints the invented ${value}`);
+                }
+                assert.equal(output.includes("placeholder"), false, `${stack} ${format} prints a mock placeholder`);
+            }
+            const json = JSON.parse(render(plan, "json")) as { summary: { clusters: { issuer: unknown }[] }; trust: { federations: { cluster?: string; issuer: unknown }[] }[] };
+            assert.deepEqual(
+                json.summary.clusters.map((c) => c.issuer),
+                json.summary.clusters.map(() => ({ unknown: true })),
+                stack,
+            );
+            for (const federation of json.trust.flatMap((e) => e.federations).filter((f) => f.cluster !== undefined)) {
+                assert.deepEqual(federation.issuer, { unknown: true }, stack);
+            }
+        }
+    });
+
+    it("are unknown also when they come from the lookup of an existing cluster", async () => {
+        const run = await runStack({
+            stack: "dev",
+            config: flattenConfig({
+                "azure-native:location": "westeurope",
+                "aks-workload-identity:clusters": { legacy: { existing: { name: "aks-legacy", resourceGroupName: "rg-legacy" } } },
+                "aks-workload-identity:workloads": { api: { namespace: "api" } },
+            }),
+        });
+        const json = render(buildPlan("dev", run), "json");
+        assert.equal(json.includes(placeholderIssuerUrl("westeurope", "aks-legacy")), false, "the looked-up issuer is the mock's");
+        assert.deepEqual(
+            buildPlan("dev", run).trust[0].federations.map((f) => f.issuer),
+            [{ unknown: true }],
+        );
+        assert.match(render(buildPlan("dev", run), "text"), /\n {4}FIC fic-legacy: issuer \(known after deploy\)\n/);
+    });
+
+    it("are told apart from config values: a resource ID is invented only when it comes from another resource", async () => {
+        const run = await runCommittedStack("prod");
+        const invented = inventedValues(run.resources);
+        const clusterId = `/subscriptions/${SUB}/resourceGroups/rg-workload-identity-prod/providers/Microsoft.ContainerService/managedClusters/aks-blue-prod`;
+        assert.deepEqual(known(clusterId, invented, true), UNKNOWN);
+        assert.equal(known(clusterId, invented, false), clusterId);
+        assert.equal(isInvented(placeholderIssuerUrl("westeurope", "aks-blue-prod"), invented), true);
+        assert.equal(isInvented("https://token.actions.githubusercontent.com", invented), false);
+        assert.equal(isInvented("Standard_D4ds_v5", invented), false);
+    });
+});
+
+describe("the Mermaid trust map", () => {
+    it("draws prod with one box per cluster, FICs that name their cluster, and patched ServiceAccounts apart from created ones", async () => {
+        const lines = renderMermaid(buildPlan("prod", await runCommittedStack("prod"))).split("\n");
+        assert.deepEqual(
+            lines.filter((line) => /^ *subgraph /.test(line)),
+            [
+                '  subgraph scopes["Azure role scopes"]',
+                '  subgraph workload_orders_api["workload orders-api"]',
+                '  subgraph workload_payments["workload payments"]',
+                '  subgraph workload_ingest["workload ingest"]',
+                '  subgraph cluster_blue["cluster blue (aks-blue-prod)"]',
+                '  subgraph cluster_green["cluster green (aks-green-prod)"]',
+            ],
+        );
+        assert.deepEqual(
+            lines.filter((line) => line.includes("([")),
+            [
+                '    fic_orders_api_fic_blue(["FIC fic-blue<br/>trusts cluster blue"]):::fic',
+                '    fic_orders_api_fic_green(["FIC fic-green<br/>trusts cluster green"]):::fic',
+                '    fic_payments_fic_blue(["FIC fic-blue<br/>trusts cluster blue"]):::fic',
+                '    fic_payments_fic_green(["FIC fic-green<br/>trusts cluster green"]):::fic',
+                '    fic_ingest_fic_blue(["FIC fic-blue<br/>trusts cluster blue"]):::fic',
+                '    fic_ingest_fic_green(["FIC fic-green<br/>trusts cluster green"]):::fic',
+            ],
+        );
+        const start = lines.indexOf('  subgraph cluster_blue["cluster blue (aks-blue-prod)"]');
+        assert.deepEqual(lines.slice(start, start + 5), [
+            '  subgraph cluster_blue["cluster blue (aks-blue-prod)"]',
+            '    sa_blue_orders_orders_api["ServiceAccount<br/>orders/orders-api<br/>created by this stack"]:::created',
+            '    sa_blue_payments_payments["ServiceAccount<br/>payments/payments<br/>created by this stack"]:::created',
+            '    sa_blue_ingest_ingest_chart["ServiceAccount<br/>ingest/ingest-chart<br/>patched: annotations only"]:::patched',
+            "  end",
+        ]);
+        // The border tells them apart, not only the label: patched is dashed, created is not.
+        assert.match(lines.find((line) => line.startsWith("  classDef patched ")) ?? "", /stroke-dasharray/);
+        assert.doesNotMatch(lines.find((line) => line.startsWith("  classDef created ")) ?? "", /stroke-dasharray/);
+        assert.ok(lines.includes("  fic_ingest_fic_green --> sa_green_ingest_ingest_chart"), "each FIC points at the ServiceAccount in its own cluster");
+        assert.ok(lines.includes('  scope_1 -- "grants Key Vault Secrets User" --> principal_orders_api'), "role scopes grant their role to the principal");
+    });
+
+    it("draws a ServiceAccount that a FIC trusts but the stack does not create as such", () => {
+        const plan = {
+            stack: "dev",
+            summary: { total: 0, byType: {}, clusters: [{ key: "main", name: "aks-main-dev", issuer: UNKNOWN, tier: "Free", kubernetesVersion: "1.35", upgradeChannel: "stable", systemPool: "", nodePools: [], apiServer: "", protect: false }], workloads: ["chart"] },
+            trust: [
+                {
+                    workload: "chart",
+                    principal: { kind: "managed identity" as const, name: "id-chart-dev" },
+                    federations: [
+                        { name: "fic-main", issuer: UNKNOWN, cluster: "main", subject: "system:serviceaccount:tools:chart", audiences: ["api://AzureADTokenExchange"], serviceAccount: undefined },
+                        { name: "fic-ci", issuer: "https://token.actions.githubusercontent.com", cluster: undefined, subject: "repo:example/app:environment:dev", audiences: ["api://AzureADTokenExchange"], serviceAccount: undefined },
+                    ],
+                    grants: [],
+                },
+            ],
+            problems: [],
+            policy: [],
+            deployment: { seconds: 0, path: [], lowerBoundSeconds: 0, lowerBoundPath: [] },
+        };
+        const lines = renderMermaid(plan).split("\n");
+        assert.ok(lines.includes('    sa_main_tools_chart["ServiceAccount<br/>tools/chart<br/>not created by this stack"]:::notcreated'), lines.join("\n"));
+        assert.ok(lines.includes('    fic_chart_fic_ci(["FIC fic-ci<br/>issuer https://token.actions.githubusercontent.com"]):::fic'), lines.join("\n"));
+        assert.equal(lines.filter((line) => line.startsWith("  fic_chart_fic_ci -->")).length, 0, "an outside issuer's FIC points at no ServiceAccount");
+        assert.equal(lines.some((line) => line.includes("subgraph scopes")), false, "no scope box without role assignments");
+    });
+});
+
 describe("committed plans", () => {
     for (const stack of ["dev", "staging", "prod"]) {
         it(`docs/plans/${stack}.md is current`, async () => {
@@ -208,7 +343,7 @@ describe("the plan command", () => {
     it("prints the plan of a committed stack", () => {
         const output = execFileSync(tsx, [plan, "--stack", "dev"], { cwd: ROOT, encoding: "utf8" });
         assert.match(output, /^Plan for stack dev\n/);
-        assert.match(output, /\n {2}orders-api: managed identity id-orders-api-dev\n {4}FIC fic-main: issuer issuer of cluster main \(its URL is known after deployment\)\n/);
+        assert.match(output, /\n {2}orders-api: managed identity id-orders-api-dev\n {4}FIC fic-main: issuer issuer of cluster main \(known after deploy\)\n/);
         assert.match(output, /\nProblems\n {2}- policy aks-defender \(advisory\) on main-aks: ManagedCluster "main-aks": Microsoft Defender is not enabled/);
     });
 
@@ -220,6 +355,48 @@ describe("the plan command", () => {
             'Invalid stack config (1 problem); nothing was created:\n  - aks-workload-identity:workloads.orders-api.namespace: namespace "kube-system" is refused: AKS excludes it from the workload identity webhook, so pods there never get a token.\n',
         );
         assert.equal(result.stdout, "");
+    });
+
+    it("prints JSON alone on standard output, for `| jq`", () => {
+        const result = spawnSync(tsx, [plan, "--stack", "dev", "--format", "json"], { cwd: ROOT, encoding: "utf8" });
+        assert.equal(result.status, 0, result.stderr);
+        const parsed = JSON.parse(result.stdout) as { stack: string };
+        assert.equal(parsed.stack, "dev");
+    });
+
+    it("sends what the program logs while it runs to standard error", () => {
+        const script = [
+            'const { withStdoutForThePlan } = require("./tools/plan");',
+            'const { runStack } = require("./testing/mock-runner");',
+            "const program = () => { require(\"@pulumi/pulumi\").log.info(\"progress\"); console.log(\"noise\"); };",
+            'void withStdoutForThePlan(() => runStack({ stack: "dev", program })).then(() => process.stdout.write("PLAN\\n"));',
+        ].join("\n");
+        const result = spawnSync(tsx, ["--eval", script], { cwd: ROOT, encoding: "utf8" });
+        assert.equal(result.stdout, "PLAN\n", result.stderr);
+        assert.match(result.stderr, /info: \[runtime\] progress\n/);
+        assert.match(result.stderr, /^noise$/m);
+    });
+
+    it("exits 4 when a mandatory policy fails, and still prints the JSON", () => {
+        // The committed prod stack with its API servers open to the internet: valid config, refused by the pack.
+        const file = readFileSync(stackFilePath("prod"), "utf8");
+        const document = parseYaml(file) as { config: Record<string, unknown> };
+        const clusters = document.config["aks-workload-identity:clusters"] as Record<string, Record<string, unknown>>;
+        for (const cluster of Object.values(clusters)) {
+            cluster.authorizedIpRanges = ["0.0.0.0/0"];
+        }
+        const dir = mkdtempSync(path.join(tmpdir(), "plan-policy-"));
+        const config = path.join(dir, "Pulumi.prod.yaml");
+        writeFileSync(config, stringifyYaml(document));
+        const result = spawnSync(tsx, [plan, "--config", config, "--format", "json"], { cwd: ROOT, encoding: "utf8" });
+        rmSync(dir, { recursive: true });
+        assert.equal(result.status, 4, result.stderr);
+        const json = JSON.parse(result.stdout) as { policy: { policy: string; enforcementLevel: string; resource?: string }[] };
+        assert.deepEqual(
+            json.policy.filter((f) => f.enforcementLevel === "mandatory").map((f) => `${f.policy} on ${f.resource ?? "the stack"}`),
+            Object.keys(clusters).map((key) => `aks-api-server-restricted on ${key}-aks`),
+        );
+        assert.equal(result.stderr, `${Object.keys(clusters).length} mandatory policies fail (aks-api-server-restricted): pulumi preview --policy-pack policy would fail.\n`);
     });
 
     it("refuses bad usage with exit code 2", () => {

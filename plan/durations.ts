@@ -23,6 +23,12 @@ export const CREATE_SECONDS: Readonly<Record<string, number>> = {
     "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass": 1,
     // Until the rollout is ready: image pull and start.
     "kubernetes:apps/v1:Deployment": 30,
+    // The quick-start Job until it completes: the Azure CLI image pull, a login, one Key Vault read.
+    "kubernetes:batch/v1:Job": 60,
+    // One SelfSubjectAccessReview when the grant works already (an admin group); an Azure RBAC
+    // grant made in the same deployment can take up to five minutes (AKS docs, Azure RBAC for
+    // Kubernetes authorization), which the check waits out.
+    "pulumi-nodejs:dynamic/aks-workload-identity:KubernetesRbacReadiness": 30,
 };
 
 /** A custom resource of a type the table does not list. */

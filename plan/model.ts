@@ -29,11 +29,13 @@ export const TYPES = {
     serviceAccountPatch: "kubernetes:core/v1:ServiceAccountPatch",
     secretProviderClass: "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
     deployment: "kubernetes:apps/v1:Deployment",
+    job: "kubernetes:batch/v1:Job",
+    rbacReadiness: "pulumi-nodejs:dynamic/aks-workload-identity:KubernetesRbacReadiness",
 } as const;
 
 const FIC_TYPES: readonly string[] = [TYPES.fic, TYPES.applicationFic];
 const SERVICE_ACCOUNT_TYPES: readonly string[] = [TYPES.serviceAccount, TYPES.serviceAccountPatch];
-const POD_TEMPLATE_TYPES: readonly string[] = [TYPES.deployment];
+const POD_TEMPLATE_TYPES: readonly string[] = [TYPES.deployment, TYPES.job];
 const KUBERNETES_OBJECT_TYPES: readonly string[] = [TYPES.namespace, ...SERVICE_ACCOUNT_TYPES, TYPES.secretProviderClass, ...POD_TEMPLATE_TYPES];
 
 export interface ClusterSummary {
@@ -330,7 +332,10 @@ export function trustChainProblems(resources: Resources): string[] {
                 const metadata = metadataOf(a);
                 return providerUrn(a.provider) === cluster?.providerUrn && `system:serviceaccount:${metadata.namespace}:${metadata.name}` === fic.inputs.subject;
             });
-            if (cluster !== undefined && !matched) {
+            // A workload with no ServiceAccount object at all leaves it to its chart
+            // (createServiceAccount: false): the FIC trusts a ServiceAccount the stack does not manage.
+            const managesServiceAccounts = childrenOf(resources, workload, SERVICE_ACCOUNT_TYPES).length > 0;
+            if (cluster !== undefined && !matched && managesServiceAccounts) {
                 problems.push(`workload ${workload.name}: federated credential ${fic.name} trusts ${str(fic.inputs.subject)} in cluster ${cluster.key}, where no ServiceAccount of this workload has that name.`);
             }
             const ficDependencies = fic.dependencies.filter((d) => fics.some((f) => f.urn === d));
@@ -375,13 +380,18 @@ function neededDependencies(resources: Resources, resource: RecordedResource): S
         }
         const sameIdentityFicChain = FIC_TYPES.includes(resource.type) && FIC_TYPES.includes(target.type) && target.parent === resource.parent;
         const namespaceOfObject = KUBERNETES_OBJECT_TYPES.includes(resource.type) && target.type === TYPES.namespace;
+        const onCluster = KUBERNETES_OBJECT_TYPES.includes(resource.type) || resource.type === TYPES.kubernetesProvider;
         const adminGrant =
-            (KUBERNETES_OBJECT_TYPES.includes(resource.type) || resource.type === TYPES.kubernetesProvider) &&
+            (onCluster || resource.type === TYPES.rbacReadiness) &&
             target.type === TYPES.roleAssignment &&
             resources.find((r) => r.urn === target.parent)?.type === TYPES.clusterComponent;
+        // Kubernetes RBAC must work for the deployer before the first object is created.
+        const rbacReady = onCluster && target.type === TYPES.rbacReadiness;
         // A pod must not start before its ServiceAccount carries the client ID.
         const podServiceAccount = POD_TEMPLATE_TYPES.includes(resource.type) && SERVICE_ACCOUNT_TYPES.includes(target.type);
-        if (sameIdentityFicChain || namespaceOfObject || adminGrant || podServiceAccount) {
+        // The quick-start Job proves the chain: it needs its identity's FIC and role assignments.
+        const proofOfChain = POD_TEMPLATE_TYPES.includes(resource.type) && (FIC_TYPES.includes(target.type) || target.type === TYPES.roleAssignment) && target.parent === resource.parent;
+        if (sameIdentityFicChain || namespaceOfObject || adminGrant || rbacReady || podServiceAccount || proofOfChain) {
             needed.add(urn);
         }
     }

@@ -12,11 +12,13 @@ import { render, renderMarkdown, renderMermaid } from "../plan/render";
 import { inventedValues, isInvented, known, UNKNOWN } from "../plan/unknowns";
 import { WorkloadIdentity, WorkloadIdentityCluster } from "../components";
 
-const GROUP = "11111111-1111-1111-1111-111111111111";
+const GROUP = "5f1d3c2b-8a9e-4b7c-9d6e-2f4a1b3c5d7e";
 const SUB = "00000000-0000-0000-0000-000000000000";
+/** A subscription of the config (not the mocks' placeholder one, which the config warns about). */
+const DATA_SUB = "3f6a1d2c-5b4e-4a9f-8e7d-6c5b4a3f2e1d";
 const ROOT = path.resolve(__dirname, "..");
 
-const clusterConfig = { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 }, adminGroupObjectIds: [GROUP], private: true };
+const clusterConfig = { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 }, adminGroupObjectIds: [GROUP], authorizedIpRanges: ["198.18.0.0/24"], namespaces: ["api"] };
 
 function small(clusters: string[]): Record<string, string> {
     return flattenConfig({
@@ -25,8 +27,7 @@ function small(clusters: string[]): Record<string, string> {
         "aks-workload-identity:workloads": {
             api: {
                 namespace: "api",
-                createNamespace: true,
-                roleAssignments: { kv: { role: "Key Vault Secrets User", scope: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv` } },
+                roleAssignments: { kv: { role: "Key Vault Secrets User", scope: `/subscriptions/${DATA_SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv` } },
             },
         },
     });
@@ -45,8 +46,9 @@ describe("offline plan of a small stack", () => {
             "pulumi:providers:kubernetes": 1,
             "kubernetes:core/v1:Namespace": 1,
             "kubernetes:core/v1:ServiceAccount": 1,
+            "pulumi-nodejs:dynamic/aks-workload-identity:KubernetesRbacReadiness": 1,
         });
-        assert.equal(plan.summary.total, 8);
+        assert.equal(plan.summary.total, 9);
         assert.deepEqual(plan.summary.workloads, ["api"]);
         assert.deepEqual(plan.trust, [
             {
@@ -66,7 +68,7 @@ describe("offline plan of a small stack", () => {
                     {
                         key: "kv",
                         role: "Key Vault Secrets User",
-                        scope: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv`,
+                        scope: `/subscriptions/${DATA_SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv`,
                         principalType: "ServicePrincipal",
                     },
                 ],
@@ -77,49 +79,54 @@ describe("offline plan of a small stack", () => {
             plan.problems.map((problem) => problem.split(": ")[0]),
             ["policy aks-key-vault-secrets-provider (advisory) on main-aks", "policy aks-defender (advisory) on main-aks"],
         );
-        // Resource group, cluster, then the FIC (10 s) outlasts provider, namespace and ServiceAccount (4 s).
-        assert.deepEqual(plan.deployment, {
-            seconds: 495,
-            path: [
-                { type: "azure-native:resources:ResourceGroup", name: "resource-group", startSeconds: 0, seconds: 5 },
-                { type: "azure-native:containerservice:ManagedCluster", name: "main-aks", startSeconds: 5, seconds: 480 },
-                { type: "azure-native:managedidentity:FederatedIdentityCredential", name: "api-fic-main", startSeconds: 485, seconds: 10 },
-            ],
-            lowerBoundSeconds: 495,
-            lowerBoundPath: [
-                { type: "azure-native:resources:ResourceGroup", name: "resource-group", startSeconds: 0, seconds: 5 },
-                { type: "azure-native:containerservice:ManagedCluster", name: "main-aks", startSeconds: 5, seconds: 480 },
-                { type: "azure-native:managedidentity:FederatedIdentityCredential", name: "api-fic-main", startSeconds: 485, seconds: 10 },
-            ],
-        });
+        // Resource group, cluster, then the RBAC readiness check (30 s) before the provider,
+        // namespace and ServiceAccount: it outlasts the FIC (10 s), and the cloud forces all of it.
+        const path = [
+            { type: "azure-native:resources:ResourceGroup", name: "resource-group", startSeconds: 0, seconds: 5 },
+            { type: "azure-native:containerservice:ManagedCluster", name: "main-aks", startSeconds: 5, seconds: 480 },
+            { type: "pulumi-nodejs:dynamic/aks-workload-identity:KubernetesRbacReadiness", name: "main-rbac-ready", startSeconds: 485, seconds: 30 },
+            { type: "pulumi:providers:kubernetes", name: "main-k8s", startSeconds: 515, seconds: 1 },
+            { type: "kubernetes:core/v1:Namespace", name: "main-ns-api", startSeconds: 516, seconds: 2 },
+            { type: "kubernetes:core/v1:ServiceAccount", name: "api-sa-main", startSeconds: 518, seconds: 1 },
+        ];
+        assert.deepEqual(plan.deployment, { seconds: 519, path, lowerBoundSeconds: 519, lowerBoundPath: path });
     });
 
-    it("puts an identity's three FICs one after another on the critical path", async () => {
-        const run = await runStack({ stack: "dev", config: small(["a", "b", "c"]) });
+    it("puts an identity's five FICs one after another on the critical path", async () => {
+        const run = await runStack({ stack: "dev", config: small(["a", "b", "c", "d", "e"]) });
         const estimate = deploymentEstimate(run.resources);
         assert.deepEqual(
             estimate.path.map((step) => [step.name, step.startSeconds, step.seconds]),
             [
                 ["resource-group", 0, 5],
-                // The three clusters finish together; the first of them is named.
+                // The five clusters finish together; the first of them is named. The chain of five
+                // FICs (50 s) outlasts each cluster's readiness check and ServiceAccount (34 s).
                 ["a-aks", 5, 480],
                 ["api-fic-a", 485, 10],
                 ["api-fic-b", 495, 10],
                 ["api-fic-c", 505, 10],
+                ["api-fic-d", 515, 10],
+                ["api-fic-e", 525, 10],
             ],
         );
-        assert.equal(estimate.seconds, 515);
-        assert.equal(estimate.lowerBoundSeconds, 515, "the chain is forced by Azure, so it is part of the lower bound");
+        assert.equal(estimate.seconds, 535);
+        assert.equal(estimate.lowerBoundSeconds, 535, "the chain is forced by Azure, so it is part of the lower bound");
     });
 
     it("shows a dependency the cloud does not need as a path longer than the lower bound", async () => {
         const run = await runStack({
             stack: "dev",
             program: () => {
-                const cluster = new WorkloadIdentityCluster("main", { resourceGroupName: "rg", systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 }, adminGroupObjectIds: [GROUP], privateCluster: true });
-                new WorkloadIdentity("api", { resourceGroupName: "rg", namespace: "api", clusters: { main: cluster.bindWorkload("api", false) } });
-                // An identity that waits for the cluster for no reason.
-                const late = new managedidentity.UserAssignedIdentity("late", { resourceGroupName: "rg", resourceName: "id-late" }, { dependsOn: [cluster.cluster] });
+                const cluster = new WorkloadIdentityCluster("main", {
+                    resourceGroupName: "rg",
+                    systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 },
+                    adminGroupObjectIds: [GROUP],
+                    privateCluster: true,
+                    network: { vnetSubnetId: "/subscriptions/3f6a1d2c-5b4e-4a9f-8e7d-6c5b4a3f2e1d/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/snet-aks" },
+                });
+                const api = new WorkloadIdentity("api", { resourceGroupName: "rg", namespace: "api", clusters: { main: cluster.bindWorkload("api") } });
+                // An identity that waits for a ServiceAccount for no reason.
+                const late = new managedidentity.UserAssignedIdentity("late", { resourceGroupName: "rg", resourceName: "id-late" }, { dependsOn: [api.serviceAccounts.main] });
                 new managedidentity.FederatedIdentityCredential("late-fic", {
                     resourceGroupName: "rg",
                     resourceName: late.name,
@@ -130,10 +137,10 @@ describe("offline plan of a small stack", () => {
             },
         });
         const estimate = deploymentEstimate(run.resources);
-        assert.equal(estimate.lowerBoundSeconds, 490, "cluster then the api FIC");
-        assert.equal(estimate.seconds, 500, "cluster, then the late identity, then its FIC");
-        assert.deepEqual(estimate.path.map((s) => s.name), ["main-aks", "late", "late-fic"]);
-        assert.deepEqual(estimate.lowerBoundPath.map((s) => s.name), ["main-aks", "api-fic-main"]);
+        assert.equal(estimate.lowerBoundSeconds, 512, "cluster, readiness check, provider, ServiceAccount");
+        assert.equal(estimate.seconds, 532, "then the late identity and its FIC");
+        assert.deepEqual(estimate.path.map((s) => s.name), ["main-aks", "main-rbac-ready", "main-k8s", "api-sa-main", "late", "late-fic"]);
+        assert.deepEqual(estimate.lowerBoundPath.map((s) => s.name), ["main-aks", "main-rbac-ready", "main-k8s", "api-sa-main"]);
     });
 });
 
@@ -402,6 +409,6 @@ describe("the plan command", () => {
     it("refuses bad usage with exit code 2", () => {
         const result = spawnSync(tsx, [plan], { cwd: ROOT, encoding: "utf8" });
         assert.equal(result.status, 2);
-        assert.match(result.stderr, /^Give --stack NAME or --config FILE\.\n\nUsage: npm run plan/);
+        assert.equal(result.stderr, "Give --stack NAME or --config FILE. See npm run plan -- --help.\n");
     });
 });

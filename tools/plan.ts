@@ -7,10 +7,21 @@ import { diffGraphs, hazards, type DiffReport } from "../plan/diff";
 import { buildPlan, mandatoryFindings } from "../plan/model";
 import { render, renderDiff, type PlanFormat } from "../plan/render";
 import { flattenConfig, runStack, type RunResult } from "../testing/mock-runner";
+import {
+    BootstrapGrantsError,
+    DEFAULT_BOOTSTRAP_CONFIG,
+    permissionEntries,
+    permissionSummary,
+    pipelineGrants,
+    renderPermissionsMarkdown,
+    renderPermissionsText,
+    type PermissionEntry,
+} from "../plan/permissions";
+import { runCli, usageError } from "./cli";
 import { fail, runSelectedStack, selectStack } from "./stack-run";
 
 const USAGE = `Usage: npm run plan -- (--stack NAME | --config FILE) [--base FILE|GIT-REF [--allow-replace]]
-                       [--format text|markdown|json] [--out FILE]
+                       [--permissions [--bootstrap-config FILE]] [--format text|markdown|json] [--out FILE]
 
 Runs the program offline under Pulumi mocks with a stack's config and prints what \`pulumi up\`
 would build: a summary, the trust map (principal -> federated credential -> ServiceAccount ->
@@ -30,6 +41,13 @@ deleted with objects that stay.
                     which the same stack file is read (git show REF:Pulumi.NAME.yaml); a stack
                     file that does not exist at REF is new: everything is created
   --allow-replace   report hazards without failing on them
+  --permissions     also list, for every resource, the operations a deploy performs and the
+                    permission each needs at its scope, and whether the grants the bootstrap
+                    declares for this environment's pipeline identity cover it (granted, naming
+                    the grant, or missing); JSON gets a top-level "permissions" key
+  --bootstrap-config FILE
+                    the bootstrap config the grants are computed from, with the committed stack
+                    files it names (default: bootstrap/Pulumi.example.yaml); implies --permissions
   --format FORMAT   text (default), markdown (for a pull request; the plan has a Mermaid
                     diagram), or json
   --out FILE        write to FILE instead of standard output
@@ -42,15 +60,34 @@ Exit codes (the output, JSON included, is printed whatever the code):
   3  --base: the diff has a hazard and --allow-replace was not given
   4  a mandatory policy of the pack (policy/) fails: pulumi preview --policy-pack policy would fail
      (the findings are under "Problems", and in "policy" in JSON)
-  5  reserved for the permission check
+  5  --permissions: a permission the deploy needs is missing from the pipeline's grants
 When several apply, the lowest code is returned.`;
 
 /** The exit code of a printed plan or diff: the lowest that applies. */
-export function planExitCode(outcome: { readonly mandatoryPolicyFailures: number; readonly hazards?: number; readonly allowReplace?: boolean }): number {
+export function planExitCode(outcome: {
+    readonly mandatoryPolicyFailures: number;
+    readonly hazards?: number;
+    readonly allowReplace?: boolean;
+    readonly missingPermissions?: number;
+}): number {
     if ((outcome.hazards ?? 0) > 0 && outcome.allowReplace !== true) {
         return 3;
     }
-    return outcome.mandatoryPolicyFailures > 0 ? 4 : 0;
+    if (outcome.mandatoryPolicyFailures > 0) {
+        return 4;
+    }
+    return (outcome.missingPermissions ?? 0) > 0 ? 5 : 0;
+}
+
+/** Appends the permission view to a rendered plan or diff; JSON gets a top-level `permissions` key. */
+function withPermissions(output: string, format: PlanFormat, permissions: readonly PermissionEntry[] | undefined, title: string): string {
+    if (permissions === undefined) {
+        return output;
+    }
+    if (format === "json") {
+        return `${JSON.stringify({ ...(JSON.parse(output) as Record<string, unknown>), permissions }, null, 2)}\n`;
+    }
+    return `${output}\n${format === "markdown" ? renderPermissionsMarkdown(permissions, title) : renderPermissionsText(permissions, title)}`;
 }
 
 /**
@@ -130,7 +167,17 @@ function write(output: string, out: string | undefined): void {
 }
 
 async function main(): Promise<void> {
-    let values: { stack?: string; config?: string; base?: string; "allow-replace"?: boolean; format?: string; out?: string; help?: boolean };
+    let values: {
+        stack?: string;
+        config?: string;
+        base?: string;
+        "allow-replace"?: boolean;
+        permissions?: boolean;
+        "bootstrap-config"?: string;
+        format?: string;
+        out?: string;
+        help?: boolean;
+    };
     try {
         ({ values } = parseArgs({
             options: {
@@ -138,13 +185,15 @@ async function main(): Promise<void> {
                 config: { type: "string" },
                 base: { type: "string" },
                 "allow-replace": { type: "boolean" },
+                permissions: { type: "boolean" },
+                "bootstrap-config": { type: "string" },
                 format: { type: "string", default: "text" },
                 out: { type: "string" },
                 help: { type: "boolean" },
             },
         }));
     } catch (error) {
-        fail(`${(error as Error).message}\n\n${USAGE}`, 2);
+        usageError((error as Error).message);
     }
     if (values.help) {
         process.stdout.write(`${USAGE}\n`);
@@ -152,10 +201,10 @@ async function main(): Promise<void> {
     }
     const format = values.format as PlanFormat;
     if (!["text", "markdown", "json"].includes(format)) {
-        fail(`Unknown --format "${values.format}". Allowed values are: text, markdown, json.\n\n${USAGE}`, 2);
+        usageError(`Unknown --format "${values.format}". Allowed values are: text, markdown, json.`);
     }
     if (values["allow-replace"] && values.base === undefined) {
-        fail(`--allow-replace needs --base.\n\n${USAGE}`, 2);
+        usageError("--allow-replace needs --base.");
     }
     const { file, stack } = selectStack(values, USAGE);
     const base = values.base === undefined ? undefined : resolveBase(values.base, file);
@@ -163,9 +212,23 @@ async function main(): Promise<void> {
     const run = await withStdoutForThePlan(() => runSelectedStack(file, stack));
     const plan = buildPlan(stack, run);
     const mandatory = mandatoryFindings(plan);
+    let permissions: PermissionEntry[] | undefined;
+    let title = "";
+    if (values.permissions === true || values["bootstrap-config"] !== undefined) {
+        try {
+            const grants = pipelineGrants(stack, values["bootstrap-config"] ?? DEFAULT_BOOTSTRAP_CONFIG);
+            permissions = permissionEntries(run, grants);
+            title = `Permissions of the ${grants.environment} deploy identity (${grants.identityName}) for stack ${stack}`;
+        } catch (error) {
+            if (error instanceof BootstrapGrantsError) {
+                fail(error.message, 1);
+            }
+            throw error;
+        }
+    }
     let found = 0;
     if (base === undefined) {
-        write(render(plan, format), values.out);
+        write(withPermissions(render(plan, format), format, permissions, title), values.out);
     } else {
         const report: DiffReport = {
             stack,
@@ -176,7 +239,7 @@ async function main(): Promise<void> {
             allowReplace: values["allow-replace"] === true,
         };
         found = hazards(report.diff).length;
-        write(renderDiff(report, format), values.out);
+        write(withPermissions(renderDiff(report, format), format, permissions, title), values.out);
         if (found > 0) {
             process.stderr.write(`${found} ${found === 1 ? "hazard" : "hazards"} in the diff${report.allowReplace ? " (allowed by --allow-replace)" : ": give --allow-replace to accept them"}.\n`);
         }
@@ -186,16 +249,13 @@ async function main(): Promise<void> {
             `${mandatory.length} mandatory ${mandatory.length === 1 ? "policy fails" : "policies fail"} (${[...new Set(mandatory.map((f) => f.policy))].join(", ")}): pulumi preview --policy-pack policy would fail.\n`,
         );
     }
-    process.exitCode = planExitCode({ mandatoryPolicyFailures: mandatory.length, hazards: found, allowReplace: values["allow-replace"] });
+    const missing = permissions === undefined ? 0 : permissionSummary(permissions).missing;
+    if (missing > 0) {
+        process.stderr.write(`${missing} ${missing === 1 ? "permission is" : "permissions are"} missing from the pipeline identity's grants: re-run the bootstrap, or see "missing" above.\n`);
+    }
+    process.exitCode = planExitCode({ mandatoryPolicyFailures: mandatory.length, hazards: found, allowReplace: values["allow-replace"], missingPermissions: missing });
 }
 
 if (require.main === module) {
-    // A closed pipe (`| head`) ends the command quietly.
-    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-        if (error.code === "EPIPE") {
-            process.exit(0);
-        }
-        throw error;
-    });
-    main().catch((error: unknown) => fail(error instanceof Error ? (error.stack ?? error.message) : String(error), 1));
+    runCli(USAGE, main);
 }

@@ -60,13 +60,9 @@ export function customRoleName(subscriptionId: string, role: CustomRole): string
     return `Deploy pipeline: ${role.purpose} (subscription ${subscriptionId})`;
 }
 
-/**
- * The subnets a cluster's nodes join (`clusters.<key>.network.vnetSubnetId`, bring your own
- * subnet), read without depending on the shape of the rest of `network`.
- */
+/** The subnets a cluster's nodes join (`clusters.<key>.network.vnetSubnetId`, bring your own subnet). */
 export function clusterSubnetIds(cluster: ClusterConfig): string[] {
-    const network = (cluster as ClusterConfig & { network?: { vnetSubnetId?: unknown } }).network;
-    return typeof network?.vnetSubnetId === "string" ? [network.vnetSubnetId] : [];
+    return cluster.network === undefined ? [] : [cluster.network.vnetSubnetId];
 }
 
 /** A role assignment the stack makes, derived from its config the way the components build it. */

@@ -363,8 +363,10 @@ export function bootstrapOutputs(bootstrap: Bootstrap) {
         );
     const stackInitCommands = [
         `export AZURE_STORAGE_ACCOUNT=${shellQuote(config.state.accountName)}`,
-        // Pulumi's azurekeyvault secrets provider uses the Azure CLI login only when asked to.
-        "export AZURE_KEYVAULT_AUTH_VIA_CLI=true",
+        // No AZURE_KEYVAULT_AUTH_VIA_CLI: the azurekeyvault secrets provider (gocloud.dev
+        // secrets/azurekeyvault, DefaultClientMaker) always uses azidentity's
+        // DefaultAzureCredential, which includes the Azure CLI login, and has ignored that variable
+        // since google/go-cloud commit dfaf95af3 (#3202, January 2023).
         ...config.environments.map(
             (environment) =>
                 `PULUMI_BACKEND_URL=${shellQuote(backendUrl(environment))} pulumi stack init ${environment.stack} --secrets-provider ${shellQuote(secretsProvider(environment))}`,

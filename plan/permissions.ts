@@ -5,6 +5,7 @@ import { formatBootstrapProblems, parseBootstrapConfig, rawBootstrapConfig, REPO
 import { managedClusterId, pipelineGrantsFor, resourceGroupId, withinScope, type PipelineGrants, type RoleGrant } from "../bootstrap/grants";
 import { BUILT_IN_ROLE_PERMISSIONS, LINK_WORKSPACE_ROLE, JOIN_SUBNET_ROLE, type RolePermissions } from "../bootstrap/role-definitions";
 import { BUILT_IN_ROLES, type BuiltInRoleName } from "../components/roles";
+import { RBAC_READINESS_TOKEN } from "../components/rbac-readiness-provider";
 import { readStackFile } from "../stacks/config-problems";
 import { unwrapSecret } from "../testing/graph";
 import type { RecordedInvoke, RecordedResource } from "../testing/mock-runner";
@@ -50,6 +51,7 @@ type Check =
     | { readonly kind: "arm" }
     | { readonly kind: "assign"; readonly roleId: string }
     | { readonly kind: "kubernetes"; readonly cluster: ClusterInfo }
+    | { readonly kind: "authenticated" }
     | { readonly kind: "graph" }
     | { readonly kind: "owner"; readonly owners: readonly string[] }
     | { readonly kind: "registration"; readonly namespace: string };
@@ -103,6 +105,7 @@ export const TYPES = {
     kubernetesProvider: "pulumi:providers:kubernetes",
     clusterComponent: "aks-workload-identity:index:WorkloadIdentityCluster",
     adoptedCluster: "aks-workload-identity:index:AdoptedCluster",
+    rbacReadiness: RBAC_READINESS_TOKEN,
 } as const;
 
 const SOURCES = {
@@ -119,6 +122,8 @@ const SOURCES = {
     adopted: "Azure RBAC docs, Azure resource provider operations (Microsoft.ContainerService/managedClusters/read)",
     kubernetes:
         "AKS docs, Use Azure RBAC for Kubernetes authorization (data actions Microsoft.ContainerService/managedClusters/<group>/<resource>/<verb>); managed Entra ID: aadProfile.adminGroupObjectIDs are cluster-admin",
+    rbacReadiness:
+        "Kubernetes docs, Using RBAC Authorization, Default roles and role bindings (API discovery roles: system:basic-user, bound to the group system:authenticated, allows create selfsubjectaccessreviews; kubernetes/kubernetes plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go); AKS docs, Control kubeconfig access (listClusterUserCredential) and Use kubelogin (the token of the deploying principal)",
     identityBinding:
         "AKS docs, Identity bindings (managedClusters/identityBindings/* on the cluster, federated credential write on the identity); issue 14",
 } as const;
@@ -363,6 +368,28 @@ export const REQUIREMENTS: readonly Requirement[] = [
         },
     },
     {
+        // components/rbac-readiness-provider.ts: with the cluster's user kubeconfig (kubelogin, the
+        // deploying principal's own token) it asks the API server SelfSubjectAccessReviews until
+        // Kubernetes RBAC allows the deploy; the question itself needs no grant of the stack.
+        types: [TYPES.rbacReadiness],
+        operation: "wait until Kubernetes RBAC lets the deploy identity in (SelfSubjectAccessReview)",
+        source: SOURCES.rbacReadiness,
+        needs: (r, c) => {
+            const parent = r.parent === undefined ? undefined : c.byUrn(r.parent);
+            const cluster = parent === undefined ? undefined : c.clusterOfComponent(parent);
+            const id = cluster?.id ?? "(unknown cluster)";
+            return [
+                arm("Microsoft.ContainerService/managedClusters/listClusterUserCredential/action", id, "read the cluster's user kubeconfig (kubelogin credentials)"),
+                {
+                    operation: "ask SelfSubjectAccessReviews (create selfsubjectaccessreviews, authorization.k8s.io)",
+                    action: "Microsoft.ContainerService/managedClusters/authorization.k8s.io/selfsubjectaccessreviews/write",
+                    scope: id,
+                    check: { kind: "authenticated" },
+                },
+            ];
+        },
+    },
+    {
         types: [TYPES.adoptedCluster],
         operation: "look up the adopted cluster",
         source: SOURCES.adopted,
@@ -528,6 +555,9 @@ function evaluate(need: Need, grants: PipelineGrants, context: GraphContext): Pi
                   }
                 : { status: "granted", grant: describeGrant(grant) };
         }
+        case "authenticated":
+            // Kubernetes' default ClusterRoleBinding system:basic-user gives it to system:authenticated.
+            return { status: "granted", grant: "system:basic-user (Kubernetes default ClusterRole, bound to system:authenticated: every principal the API server authenticates)" };
         case "graph": {
             const grant = grants.graph[0];
             return grant === undefined

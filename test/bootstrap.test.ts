@@ -59,8 +59,12 @@ const ROLE: Record<string, string> = {
     "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
     "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b": "Azure Kubernetes Service RBAC Cluster Admin",
     "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0": "Azure Service Bus Data Receiver",
-    // The bootstrap's custom role, its GUID in the placeholder subscription (UUIDv5: public API).
+    "4d97b98b-1d4f-4787-a291-c67834d212e7": "Network Contributor",
+    // The bootstrap's custom roles, their GUIDs (UUIDv5 of "<subscription>|<key>" in the bootstrap's
+    // namespace, computed with Python's uuid.uuid5): link-workspace in the placeholder subscription,
+    // join-subnet in the fixture subscription 11111111-2222-3333-4444-555555555555.
     "8d448d02-6a3b-5386-836c-46f286a19b49": "custom: link Log Analytics workspace",
+    "d8039fc8-70f5-5301-91e7-8eeeeb52acfd": "custom: join subnet",
 };
 const OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
 const USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9";
@@ -476,7 +480,6 @@ describe("bootstrap with the example config and the committed stack files", () =
         assert.ok(commands.includes(`gh variable set AZURE_CLIENT_ID --repo contoso/aks-workload-identity --env prod --body '${placeholderClientId(identityName("prod"))}'`));
         assert.deepEqual(outputs.stackInitCommands.split("\n"), [
             "export AZURE_STORAGE_ACCOUNT='stakswistate'",
-            "export AZURE_KEYVAULT_AUTH_VIA_CLI=true",
             "PULUMI_BACKEND_URL='azblob://state-dev' pulumi stack init dev --secrets-provider 'azurekeyvault://kv-aks-wi-pulumi.vault.azure.net/keys/pulumi-dev'",
             "PULUMI_BACKEND_URL='azblob://state-staging' pulumi stack init staging --secrets-provider 'azurekeyvault://kv-aks-wi-pulumi.vault.azure.net/keys/pulumi-staging'",
             "PULUMI_BACKEND_URL='azblob://state-prod' pulumi stack init prod --secrets-provider 'azurekeyvault://kv-aks-wi-pulumi.vault.azure.net/keys/pulumi-prod'",
@@ -540,6 +543,9 @@ describe("bootstrap with fixture stack files", () => {
     const ADMINS = "aaaaaaaa-0000-0000-0000-000000000001";
     const GRAPH = "bbbbbbbb-0000-0000-0000-000000000002";
     const DATA = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-data`;
+    // A private cluster brings its own subnet, in a network resource group outside the stack's.
+    const SUBNET = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-live/subnets/aks`;
+    const LIVE_OWNER = "ffffffff-0000-0000-0000-000000000006";
     const OTHER_SUBSCRIPTION_VAULT = "/subscriptions/99999999-0000-0000-0000-000000000000/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-shared";
     const group = (name: string): string => `/subscriptions/${SUBSCRIPTION}/resourceGroups/${name}`;
     const account = `${group("rg-fabrikam-bootstrap")}/providers/Microsoft.Storage/storageAccounts/stfabrikam`;
@@ -617,9 +623,14 @@ describe("bootstrap with fixture stack files", () => {
                 "azure-native:location": "northeurope",
                 "aks-workload-identity:resourceGroupName": "rg-live",
                 "aks-workload-identity:clusters": {
-                    blue: cluster({ clusterAdmins: { ops: { objectId: "eeeeeeee-0000-0000-0000-000000000005", principalType: "Group" } }, private: true }),
+                    blue: cluster({
+                        clusterAdmins: { ops: { objectId: "eeeeeeee-0000-0000-0000-000000000005", principalType: "Group" } },
+                        private: true,
+                        network: { vnetSubnetId: SUBNET },
+                    }),
                 },
                 "aks-workload-identity:workloads": { payments: { namespace: "payments", principal: "application" } },
+                "aks-workload-identity:applicationOwners": [LIVE_OWNER],
             },
             "secretsprovider: azurekeyvault://kv-fabrikam.vault.azure.net/keys/pulumi-live\n",
         );
@@ -651,7 +662,11 @@ describe("bootstrap with fixture stack files", () => {
             `Contributor @ ${group("rg-live")}`,
             `Key Vault Crypto User @ ${vault}/keys/pulumi-live`,
             `Role Based Access Control Administrator @ ${group("rg-live")} [only Azure Kubernetes Service RBAC Cluster Admin]`,
+            // The cluster's own identity gets Network Contributor on the subnet it brings.
+            `Role Based Access Control Administrator @ ${SUBNET} [only Network Contributor]`,
             `Storage Blob Data Contributor @ ${account}/blobServices/default/containers/state-live`,
+            // Creating the cluster in that subnet: subnets/read and subnets/join/action, nothing more.
+            `custom: join subnet @ ${SUBNET}`,
         ]);
         assert.deepEqual(grantsOf(run.resources, placeholderPrincipalId("id-platform-infra-pull-request")), [
             `Azure Kubernetes Service Cluster User Role @ ${group("rg-qa")}`,
@@ -725,14 +740,14 @@ describe("bootstrap with fixture stack files", () => {
         assert.deepEqual(
             result.problems.map((problem) => `${problem.path}: ${problem.message}`),
             [
-                "aks-workload-identity-bootstrap:github.owner: invalid GitHub owner. Allowed values are a user or organization name: 1 to 39 letters, digits and single '-'.",
-                "aks-workload-identity-bootstrap:stateStorageAccountName: invalid storage account name. Allowed values are 3 to 24 lower-case letters and digits, unique across Azure.",
+                `aks-workload-identity-bootstrap:github.owner: invalid GitHub owner. Allowed values are a user or organization name: 1 to 39 letters, digits and single '-' (got "-fabrikam").`,
+                'aks-workload-identity-bootstrap:stateStorageAccountName: invalid storage account name. Allowed values are 3 to 24 lower-case letters and digits, unique across Azure (got "St_Fabrikam").',
                 "aks-workload-identity-bootstrap:operators: no operators. Name at least one Entra ID user or group (objectId, principalType) that may read and write the team state: it runs `pulumi stack init` and the break-glass commands.",
-                'aks-workload-identity-bootstrap:stateStorageAcount: unknown key. Did you mean "stateStorageAccountName"? Allowed keys are: location, subscriptionId, tenantId, github, resourceGroupName, stateStorageAccountName, stateStorageSku, stateRetentionDays, keyVaultName, environments, pullRequest, operators, microsoftGraphServicePrincipalObjectId, runsOn, tags.',
+                'aks-workload-identity-bootstrap:stateStorageAcount: unknown key "stateStorageAcount". Did you mean "stateStorageAccountName"? Allowed keys are: location, subscriptionId, tenantId, github, resourceGroupName, stateStorageAccountName, stateStorageSku, stateRetentionDays, keyVaultName, environments, pullRequest, operators, microsoftGraphServicePrincipalObjectId, runsOn, tags.',
                 'aks-workload-identity-bootstrap:environments[1].name: environment "qa" is also environments[0]; each environment has one identity, one state container and one key.',
                 'aks-workload-identity-bootstrap:environments[1].stack: stack "qa" is also the stack of environments[0]; two pipelines must not deploy one stack.',
                 `aks-workload-identity-bootstrap:environments[1]: Pulumi.qa.yaml deploys into resource group "rg-qa", as environments[0] does; each environment's pipeline identity owns one resource group of its own.`,
-                "aks-workload-identity-bootstrap:environments[2].name: invalid environment name. Allowed values are 1 to 16 lower-case letters and digits, single '-' between them (it names a GitHub environment and the state container state-<name>).",
+                `aks-workload-identity-bootstrap:environments[2].name: invalid environment name. Allowed values are 1 to 16 lower-case letters and digits, single '-' between them (it names a GitHub environment and the state container state-<name>) (got "Live").`,
                 `aks-workload-identity-bootstrap:environments[3].stackFile: no stack file at ${path.join(directory, "Pulumi.ghost.yaml")}. Each environment deploys a stack of the main program; give stackFile, or a stack whose Pulumi.<stack>.yaml is in the repository root.`,
                 'aks-workload-identity-bootstrap:environments[4].federations.github: the key "github" is the bootstrap\'s own GitHub federation; choose another key (e.g. azure-devops).',
                 'aks-workload-identity-bootstrap:pullRequest.environment: unknown environment "qq". Did you mean "qa"? Allowed values are: qa, ghost.',
@@ -764,6 +779,7 @@ describe("bootstrap with fixture stack files", () => {
             "aks-workload-identity:workloads": {
                 api: { namespace: "api", principal: "application", roleAssignments: { all: { role: "Reader", scope: `/subscriptions/${SUBSCRIPTION}` } } },
             },
+            "aks-workload-identity:applicationOwners": [LIVE_OWNER],
         });
         const config = bootstrapConfig({ "aks-workload-identity-bootstrap:environments": [{ name: "wide", stackFile: path.join(directory, "Pulumi.wide.yaml") }] });
         delete config["aks-workload-identity-bootstrap:microsoftGraphServicePrincipalObjectId"];

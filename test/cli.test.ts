@@ -80,11 +80,15 @@ function runWithClosedStdout(script: string, args: readonly string[], when: "bef
 
 /** A valid stack config without the committed samples' placeholder values (nothing to warn about). */
 function stackConfig(workloads: number): string {
-    const cluster = {
+    // A private cluster brings its own subnet (network.vnetSubnetId), in a subscription that is no placeholder.
+    const cluster = (subnet: string) => ({
         systemPool: { vmSize: "Standard_D4ds_v5", minCount: 1, maxCount: 3 },
         adminGroupObjectIds: ["5d2c9f4e-7a1b-4c3d-9e8f-0a1b2c3d4e5f"],
         private: true,
-    };
+        network: {
+            vnetSubnetId: `/subscriptions/6e1d0b5c-3a2f-4d8e-9b7a-1c2d3e4f5a6b/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-platform/subnets/${subnet}`,
+        },
+    });
     const entries: Record<string, unknown> = {};
     for (let i = 0; i < workloads; i++) {
         entries[`app-${i}`] = { namespace: `ns-${i}` };
@@ -92,7 +96,7 @@ function stackConfig(workloads: number): string {
     return stringify({
         config: {
             "azure-native:location": "westeurope",
-            "aks-workload-identity:clusters": { blue: cluster, green: cluster },
+            "aks-workload-identity:clusters": { blue: cluster("aks-blue"), green: cluster("aks-green") },
             "aks-workload-identity:workloads": entries,
         },
     });

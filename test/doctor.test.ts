@@ -99,12 +99,20 @@ describe("the doctor", () => {
     });
 
     it("says when the token's cluster is not federated for the workload", async () => {
-        const cluster = { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 }, adminGroupObjectIds: ["11111111-1111-1111-1111-111111111111"], private: true };
+        // A private cluster brings its subnet (network.vnetSubnetId), one each.
+        const subnet = (name: string): string =>
+            `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-dev/subnets/${name}`;
+        const cluster = (name: string) => ({
+            systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 },
+            adminGroupObjectIds: ["11111111-1111-1111-1111-111111111111"],
+            private: true,
+            network: { vnetSubnetId: subnet(name) },
+        });
         const run = await runStack({
             stack: "dev",
             config: flattenConfig({
                 "azure-native:location": "westeurope",
-                "aks-workload-identity:clusters": { a: cluster, b: cluster },
+                "aks-workload-identity:clusters": { a: cluster("aks-a"), b: cluster("aks-b") },
                 "aks-workload-identity:workloads": { api: { namespace: "api", clusters: ["a"] }, web: { namespace: "web", clusters: ["b"] } },
             }),
         });

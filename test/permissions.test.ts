@@ -129,13 +129,9 @@ describe("permission view: the committed stacks against the example bootstrap co
         for (const stack of ["dev", "staging", "prod"]) {
             const entries = permissionEntries(runs[stack], pipelineGrants(stack));
             assert.ok(entries.length > 15, `${stack} has entries`);
-            if (passesOwners(runs[stack])) {
-                assert.deepEqual(lines(missing(entries)), [], stack);
-            } else {
-                // Until the stack passes owners (issue 11 #1, stack side), exactly defect 1 is open.
-                assert.deepEqual(lines(missing(entries).filter((entry) => !isOwnership(entry))), [], stack);
-                assert.equal(missing(entries).every(isOwnership), true, `${stack}: only ownership entries are missing`);
-            }
+            // The stack passes aks-workload-identity:applicationOwners as owners (issue 11 #1, stack side).
+            assert.equal(passesOwners(runs[stack]), true, `${stack} passes owners to every app registration and service principal`);
+            assert.deepEqual(lines(missing(entries)), [], stack);
         }
     });
 
@@ -150,10 +146,12 @@ describe("permission view: the committed stacks against the example bootstrap co
             `granted main-aks Microsoft.PolicyInsights/register/action ${SUB} <- one-time registration by an operator`,
             `granted main-k8s Microsoft.ContainerService/managedClusters/listClusterUserCredential/action ${cluster("dev")} <- contributor`,
             `granted main-ns-orders Microsoft.ContainerService/managedClusters/namespaces/write ${cluster("dev")} <- ${admins}`,
+            `granted main-rbac-ready Microsoft.ContainerService/managedClusters/authorization.k8s.io/selfsubjectaccessreviews/write ${cluster("dev")} <- system:basic-user`,
+            `granted main-rbac-ready Microsoft.ContainerService/managedClusters/listClusterUserCredential/action ${cluster("dev")} <- contributor`,
             `granted orders-api-fic-main Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write ${identity("id-orders-api-dev")}/federatedIdentityCredentials/fic-main <- contributor`,
             `granted orders-api-id Microsoft.ManagedIdentity/register/action ${SUB} <- one-time registration by an operator`,
             `granted orders-api-id Microsoft.ManagedIdentity/userAssignedIdentities/write ${identity("id-orders-api-dev")} <- contributor`,
-            `granted orders-api-quickstart-main Microsoft.ContainerService/managedClusters/apps/deployments/write ${cluster("dev")}/namespaces/orders <- ${admins}`,
+            `granted orders-api-quickstart-main Microsoft.ContainerService/managedClusters/batch/jobs/write ${cluster("dev")}/namespaces/orders <- ${admins}`,
             `granted orders-api-ra-keyvault-secrets Microsoft.Authorization/roleAssignments/write ${rg("rg-data-dev")}/providers/Microsoft.KeyVault/vaults/kv-orders-dev <- rbac-admin-87d9eab2`,
             `granted orders-api-sa-main Microsoft.ContainerService/managedClusters/serviceaccounts/write ${cluster("dev")}/namespaces/orders <- ${admins}`,
             `granted orders-api-spc-main Microsoft.ContainerService/managedClusters/secrets-store.csi.x-k8s.io/secretproviderclasses/write ${cluster("dev")}/namespaces/orders <- ${admins}`,
@@ -274,7 +272,15 @@ describe("permission view: defect 1 (issue 11), app registrations and their owne
     });
 
     it("grants ownership when owners is exactly the deploy identity the bootstrap config records", () => {
-        const entries = permissionEntries(withOwners(staging, [STAGING_PIPELINE]), pipelineGrants("staging"));
+        // The committed staging stack passes aks-workload-identity:applicationOwners as they are.
+        assert.deepEqual(
+            [...ofType(staging.resources, APPLICATION), ...ofType(staging.resources, SERVICE_PRINCIPAL)].map((resource) => [resource.name, resource.inputs.owners]),
+            [
+                ["payments-app", [STAGING_PIPELINE]],
+                ["payments-sp", [STAGING_PIPELINE]],
+            ],
+        );
+        const entries = permissionEntries(staging, pipelineGrants("staging"));
         assert.deepEqual(ownership(entries), [
             `granted payments-app owner (owners) application app-payments-staging <- owners ${STAGING_PIPELINE}`,
             `granted payments-fic-main owner (owners) application app-payments-staging <- owners ${STAGING_PIPELINE}`,
@@ -325,7 +331,6 @@ describe("permission view: Kubernetes RBAC", () => {
         const grants = { ...pipelineGrants("staging"), groups: [] };
         const objects = (entries: readonly PermissionEntry[]): string[] => lines(entries.filter((entry) => entry.type.startsWith("kubernetes:")));
         assert.deepEqual(objects(permissionEntries(staging, grants)), [
-            `granted ingest-sa-main Microsoft.ContainerService/managedClusters/serviceaccounts/write ${cluster("staging")}/namespaces/ingest <- the stack's own main-admin-pipeline`,
             `granted main-ns-orders Microsoft.ContainerService/managedClusters/namespaces/write ${cluster("staging")} <- the stack's own main-admin-pipeline`,
             `granted main-ns-payments Microsoft.ContainerService/managedClusters/namespaces/write ${cluster("staging")} <- the stack's own main-admin-pipeline`,
             `granted orders-api-sa-main Microsoft.ContainerService/managedClusters/serviceaccounts/write ${cluster("staging")}/namespaces/orders <- the stack's own main-admin-pipeline`,
@@ -334,7 +339,7 @@ describe("permission view: Kubernetes RBAC", () => {
         const unknown = permissionEntries(staging, { ...grants, principalId: undefined }).filter((entry) => entry.type.startsWith("kubernetes:"));
         assert.deepEqual(
             unknown.map((entry) => entry.status),
-            ["missing", "missing", "missing", "missing", "missing"],
+            ["missing", "missing", "missing", "missing"],
         );
         assert.equal(
             unknown[0].hint,
@@ -342,8 +347,20 @@ describe("permission view: Kubernetes RBAC", () => {
         );
     });
 
-    it("names the patch of an existing ServiceAccount as such", () => {
-        const patch = permissionEntries(staging, pipelineGrants("staging")).find((entry) => entry.resource === "ingest-sa-main");
+    it("names the patch of an existing ServiceAccount as such", async () => {
+        // createServiceAccount: false alone creates nothing; annotateExistingServiceAccount patches the chart's.
+        const config = loadStackFile(stackFilePath("staging"));
+        const workloads = JSON.parse(config["aks-workload-identity:workloads"]) as Record<string, Record<string, unknown>>;
+        assert.equal(workloads.ingest.createServiceAccount, false, "staging's ingest uses the chart's ServiceAccount");
+        assert.equal(
+            permissionEntries(staging, pipelineGrants("staging")).some((entry) => entry.resource === "ingest-sa-main"),
+            false,
+            "the committed staging stack registers no ServiceAccount for ingest",
+        );
+        workloads.ingest.annotateExistingServiceAccount = true;
+        const annotated = await runStack({ stack: "staging", config: { ...config, "aks-workload-identity:workloads": JSON.stringify(workloads) } });
+        const patch = permissionEntries(annotated, pipelineGrants("staging")).find((entry) => entry.resource === "ingest-sa-main");
+        assert.equal(patch?.type, "kubernetes:core/v1:ServiceAccountPatch");
         assert.equal(patch?.operation, "patch ServiceAccount ingest/ingest-chart");
         assert.equal(patch?.grant, "admins-22222222-2222-2222-2222-222222222222 (member of admin group 22222222-2222-2222-2222-222222222222: cluster-admin)");
     });
@@ -381,36 +398,35 @@ describe("permission view: table entries beyond the committed stacks", () => {
         dev = await runCommittedStack("dev");
     });
 
-    it("checks a subnet the cluster brings, and grants it with the bootstrap's join-subnet role once the stack file names it", () => {
+    it("checks a subnet the cluster brings, and grants it with the bootstrap's join-subnet role once the stack file names it", async () => {
         const subnet = `${rg("rg-network")}/providers/Microsoft.Network/virtualNetworks/vnet-dev/subnets/aks`;
-        const inSubnet: RunResult = {
-            ...dev,
-            resources: dev.resources.map((resource) =>
-                resource.type === "azure-native:containerservice:ManagedCluster"
-                    ? { ...resource, inputs: { ...resource.inputs, agentPoolProfiles: (resource.inputs.agentPoolProfiles as object[]).map((pool) => ({ ...pool, vnetSubnetID: subnet })) } }
-                    : resource,
-            ),
-        };
-        const withAssignment = withResource(inSubnet, {
-            type: "azure-native:authorization:RoleAssignment",
-            name: "main-subnet",
-            inputs: { scope: subnet, roleDefinitionId: `${SUB}/providers/Microsoft.Authorization/roleDefinitions/4d97b98b-1d4f-4787-a291-c67834d212e7`, principalId: "x" },
-        });
+        // clusters.main.network.vnetSubnetId: the nodes join the subnet, and the cluster's own
+        // identity gets Network Contributor on it (main-subnet-network).
+        const config = loadStackFile(stackFilePath("dev"));
+        const clusters = JSON.parse(config["aks-workload-identity:clusters"]) as Record<string, Record<string, unknown>>;
+        clusters.main.network = { vnetSubnetId: subnet };
+        const withAssignment = await runStack({ stack: "dev", config: { ...config, "aks-workload-identity:clusters": JSON.stringify(clusters) } });
+        assert.deepEqual(
+            ofType(withAssignment.resources, "azure-native:authorization:RoleAssignment")
+                .filter((assignment) => assignment.inputs.scope === subnet)
+                .map((assignment) => [assignment.name, String(assignment.inputs.roleDefinitionId).split("/").pop()]),
+            [["main-subnet-network", "4d97b98b-1d4f-4787-a291-c67834d212e7"]],
+        );
         const join = (entries: readonly PermissionEntry[]): string[] => lines(entries.filter((entry) => entry.scope === subnet));
         assert.deepEqual(join(permissionEntries(withAssignment, pipelineGrants("dev"))), [
             `missing main-aks Microsoft.Network/virtualNetworks/subnets/join/action ${subnet}`,
-            `missing main-subnet Microsoft.Authorization/roleAssignments/write ${subnet}`,
+            `missing main-subnet-network Microsoft.Authorization/roleAssignments/write ${subnet}`,
         ]);
 
         // The same stack file with clusters.main.network.vnetSubnetId (the config key the stack side adds).
         const bootstrap = exampleBootstrap();
         const environment = bootstrap.environments[0];
         const main = environment.stackConfig.clusters.main;
-        const withSubnet = { ...environment, stackConfig: { ...environment.stackConfig, clusters: { main: { ...main, network: { vnetSubnetId: subnet } } } } };
+        const withSubnet = { ...environment, stackConfig: { ...environment.stackConfig, clusters: { main: { ...main, network: { vnetSubnetId: subnet, privateDnsZone: "system" } } } } };
         const grants = pipelineGrantsFor(bootstrap, withSubnet);
         assert.deepEqual(join(permissionEntries(withAssignment, grants)), [
             `granted main-aks Microsoft.Network/virtualNetworks/subnets/join/action ${subnet} <- join-subnet-82677079`,
-            `granted main-subnet Microsoft.Authorization/roleAssignments/write ${subnet} <- rbac-admin-82677079`,
+            `granted main-subnet-network Microsoft.Authorization/roleAssignments/write ${subnet} <- rbac-admin-82677079`,
         ]);
         assert.deepEqual(
             grants.roles.filter((grant) => grant.scope === subnet).map((grant) => [grant.key, grant.role.name, grant.allowedRoleIds, grant.reasons]),

@@ -3,12 +3,13 @@ import * as path from "node:path";
 
 /**
  * Checks the ARM request bodies the program would send against Azure's published REST API specs
- * (swagger 2.0, in ../shared/reference/azure-rest-api-specs, for the API versions azure-native
- * 3.28 uses). Mocks accept any input; ARM silently drops a misspelt property and rejects a bad
- * enum or pattern only at deploy time. This catches both offline.
+ * (swagger 2.0 for the API versions azure-native 3.28 uses, copied into
+ * test/fixtures/azure-rest-api-specs: see its SOURCES.md). Mocks accept any input; ARM silently
+ * drops a misspelt property and rejects a bad enum or pattern only at deploy time. This catches
+ * both offline.
  */
 
-export const SPECS_ROOT = path.resolve(__dirname, "..", "..", "shared", "reference", "azure-rest-api-specs", "specification");
+export const SPECS_ROOT = path.resolve(__dirname, "..", "test", "fixtures", "azure-rest-api-specs", "specification");
 
 type Schema = Record<string, unknown>;
 

@@ -170,6 +170,14 @@ export const REPLACE_RULES: readonly ResourceRules[] = [
         deleteFirstSource: AZUREAD_DELETE_FIRST,
     },
     {
+        type: "pulumi-nodejs:dynamic/aks-workload-identity:KubernetesRbacReadiness",
+        // Its provider's diff (components/rbac-readiness-provider.ts) reports changes, never
+        // replaces: a new kubeconfig or grant waits again in place.
+        replaceOn: [],
+        deleteFirst: "option",
+        deleteFirstSource: "components/rbac-readiness-provider.ts diff: no replaces, so no delete",
+    },
+    {
         type: "pulumi:providers:kubernetes",
         // Replaced only when the kubeconfig is unknown or selects another cluster: see kubeconfigForcesReplacement.
         replaceOn: rules("pulumi-kubernetes provider/pkg/provider/provider.go DiffConfig (unknown kubeconfig, or another active cluster)", "kubeconfig"),

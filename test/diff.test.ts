@@ -84,9 +84,9 @@ describe("the offline diff", () => {
         const touched = diff.changes.filter((c) => c.type !== "kubernetes:core/v1:Namespace");
         assert.deepEqual(lines({ ...diff, changes: touched }), [
             "update FederatedIdentityCredential orders-api-fic-blue [subject]",
+            "update FederatedIdentityCredential orders-api-fic-green [subject]",
             "replace ServiceAccount orders-api-sa-blue [metadata.namespace]",
             "replace ServiceAccount orders-api-sa-green [metadata.namespace]",
-            "update FederatedIdentityCredential orders-api-fic-green [subject]",
         ]);
         // The namespace orders-api created, if it had one, may go; nothing else of the stack is in it.
         assert.deepEqual([...new Set(diff.changes.filter((c) => c.type === "kubernetes:core/v1:Namespace").map((c) => c.action))].filter((a) => a !== "delete"), []);
@@ -157,9 +157,17 @@ describe("the offline diff", () => {
         ]);
     });
 
+    it("deletes no namespace when the workload that used it is removed: the cluster owns it", async () => {
+        const diff = await diffOf("dev", (config) => {
+            delete config[WORKLOADS]["orders-api"];
+        });
+        assert.deepEqual(diff.changes.filter((c) => c.type === "kubernetes:core/v1:Namespace"), []);
+        assert.deepEqual(hazards(diff), []);
+    });
+
     it("flags a namespace deleted with objects that other workloads still have in it", async () => {
         const diff = await diffOf("dev", (config) => {
-            delete config[WORKLOADS]["orders-api"].createNamespace;
+            delete config[CLUSTERS].main.namespaces;
         });
         assert.deepEqual(lines(diff), ["delete Namespace main-ns-orders"]);
         const [hazard] = change(diff, "main-ns-orders").hazards;
@@ -304,6 +312,6 @@ describe("plan --base", () => {
         assert.equal(bad.stdout, "");
         const alone = spawnSync(TSX, [PLAN, "--stack", "prod", "--allow-replace"], { cwd: ROOT, encoding: "utf8" });
         assert.equal(alone.status, 2);
-        assert.match(alone.stderr, /^--allow-replace needs --base\.\n\nUsage: npm run plan/);
+        assert.equal(alone.stderr, "--allow-replace needs --base. See npm run plan -- --help.\n");
     });
 });

@@ -342,7 +342,7 @@ describe("the doctor and identity bindings", () => {
     });
 
     it("says a token for Entra ID from a binding-mode workload bypasses the proxy, whatever the issuers", async () => {
-        for (const issuers of [{ a: A, b: B, c: C }, {}]) {
+        for (const issuers of [{ a: A, b: B, c: C }, {}] as Record<string, string>[]) {
             const result = await check({ iss: A, sub: "system:serviceaccount:api:api", aud: AUDIENCE }, issuers);
             assert.equal(result.verdict, "no match");
             assert.deepEqual(result.findings, [

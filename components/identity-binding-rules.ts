@@ -95,6 +95,20 @@ export function bindingIdentityNamePartProblem(what: "resource group" | "identit
         : `${what} name "${name}" cannot be used with identityBinding: identity bindings accept only letters, digits and "-" in the resource group and identity names of managedIdentity.resourceId.`;
 }
 
+/**
+ * A cluster with API server VNet integration cannot take identity bindings (AKS docs, "Identity
+ * bindings" limitations). For a cluster the stack adopts, the config layer checks the looked-up
+ * cluster with this before anything is created.
+ */
+export function apiServerVnetIntegrationProblem(
+    clusterKey: string,
+    cluster: { readonly apiServerAccessProfile?: { readonly enableVnetIntegration?: boolean } },
+): string | undefined {
+    return cluster.apiServerAccessProfile?.enableVnetIntegration === true
+        ? `cluster ${clusterKey} uses API server VNet integration, which AKS identity bindings do not support; keep the workloads on it in classic mode (identityBinding: false).`
+        : undefined;
+}
+
 /** A Kubernetes ServiceAccount by namespace and name. */
 export interface ServiceAccountRef {
     readonly namespace: string;

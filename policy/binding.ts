@@ -6,6 +6,7 @@ import {
     TYPES,
     UNKNOWN,
     arrayAt,
+    at,
     identityBindingNameOf,
     isIdentityBinding,
     kubernetesPlacement,
@@ -183,5 +184,40 @@ export const identityBindingUniqueNames = stackPolicy({
     },
 });
 
+/** The ManagedCluster a binding is a child of: the one its cluster name comes from, or the one of that literal name. */
+function clusterOfBinding(binding: PolicyResource, resources: readonly PolicyResource[]): PolicyResource | undefined {
+    const property = binding.type === TYPES.identityBinding ? "resourceName" : "parentResourcePath";
+    const source = (binding.propertyDependencies[property] ?? []).find((r) => r.type === TYPES.managedCluster);
+    if (source !== undefined) {
+        return source;
+    }
+    const value = stringAt(binding.props, property);
+    if (typeof value !== "string") {
+        return undefined;
+    }
+    const name = binding.type === TYPES.identityBinding ? value : value.replace(/^managedClusters\//i, "");
+    return resources.find((r) => r.type === TYPES.managedCluster && stringAt(r.props, "resourceName") === name);
+}
+
+export const identityBindingClusterSupported = stackPolicy({
+    name: "identity-binding-cluster-supported",
+    description: "No identity binding is made on a cluster with API server VNet integration, which AKS identity bindings do not support.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Keep the workloads of such a cluster in classic mode (identityBinding: false), or run them on a cluster without API server VNet integration.",
+    check: (args) => {
+        const problems: StackProblem[] = [];
+        for (const binding of args.resources.filter((r) => isIdentityBinding(r.type, r.props))) {
+            const cluster = clusterOfBinding(binding, args.resources);
+            if (cluster !== undefined && at(cluster.props, "apiServerAccessProfile", "enableVnetIntegration") === true) {
+                problems.push({
+                    urn: binding.urn,
+                    message: `${bindingLabel(binding)} is made on ${label(cluster)}, which uses API server VNet integration (apiServerAccessProfile.enableVnetIntegration); AKS identity bindings are not supported there. Keep the workload in classic mode on that cluster (identityBinding: false).`,
+                });
+            }
+        }
+        return problems;
+    },
+});
+
 export const bindingResourcePolicies: readonly ResourceValidationPolicy[] = [identityBindingWellFormed];
-export const bindingStackPolicies: readonly StackValidationPolicy[] = [identityBindingRbacSubjects, identityBindingUniqueNames];
+export const bindingStackPolicies: readonly StackValidationPolicy[] = [identityBindingRbacSubjects, identityBindingUniqueNames, identityBindingClusterSupported];

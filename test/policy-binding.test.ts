@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { bindingResourcePolicies, bindingStackPolicies, identityBindingRbacSubjects, identityBindingUniqueNames, identityBindingWellFormed } from "../policy/binding";
+import {
+    bindingResourcePolicies,
+    bindingStackPolicies,
+    identityBindingClusterSupported,
+    identityBindingRbacSubjects,
+    identityBindingUniqueNames,
+    identityBindingWellFormed,
+} from "../policy/binding";
+import { apiServerVnetIntegrationProblem } from "../components/identity-binding-rules";
 import { ficCountPerIdentity, ficWritesSerialized } from "../policy/identity";
 import { serviceAccountClientId } from "../policy/kubernetes";
 import { UNKNOWN_AT_PREVIEW, resourceArgs, stackArgs, stackViolationsOf, violationsOf, type StackResourceSpec } from "../policy/testing";
@@ -43,6 +51,7 @@ describe("identity binding policies: names and levels", () => {
                 ["identity-binding-well-formed", "mandatory"],
                 ["identity-binding-rbac-subjects", "mandatory"],
                 ["identity-binding-unique-names", "mandatory"],
+                ["identity-binding-cluster-supported", "mandatory"],
             ],
         );
     });
@@ -246,5 +255,42 @@ describe("the FIC rules and a binding-mode identity", () => {
                 'user-assigned identity "id-orders-api-prod" (resource group "RG-apps") has 21 federated credentials (20 declared + aks-identity-binding, which AKS creates for its identity bindings); Entra ID allows at most 20 per identity. Give further clusters or issuers an identity of their own, or remove credentials no longer used.',
             ],
         );
+    });
+});
+
+describe("identity-binding-cluster-supported", () => {
+    const specs = (vnetIntegration: boolean | undefined, byName = false): StackResourceSpec[] => [
+        { type: CLUSTER, name: "blue-aks", props: { resourceName: "aks-blue-prod", apiServerAccessProfile: { enableVnetIntegration: vnetIntegration } } },
+        {
+            type: GENERIC,
+            name: "orders-api-ib-blue",
+            props: bindingProps(byName ? {} : { parentResourcePath: UNKNOWN_AT_PREVIEW }),
+            propertyDependencies: byName ? {} : { parentResourcePath: ["blue-aks"] },
+        },
+    ];
+
+    it("fires on a binding on a cluster with API server VNet integration, found by graph or by name", () => {
+        const expected = [
+            {
+                resource: "orders-api-ib-blue",
+                message:
+                    'IdentityBinding "orders-api-ib-blue" is made on ManagedCluster "blue-aks", which uses API server VNet integration (apiServerAccessProfile.enableVnetIntegration); AKS identity bindings are not supported there. Keep the workload in classic mode on that cluster (identityBinding: false).',
+            },
+        ];
+        assert.deepEqual(stackViolationsOf(identityBindingClusterSupported, stackArgs(specs(true))), expected);
+        assert.deepEqual(stackViolationsOf(identityBindingClusterSupported, stackArgs(specs(true, true))), expected);
+    });
+
+    it("passes clusters without it", () => {
+        assert.deepEqual(stackViolationsOf(identityBindingClusterSupported, stackArgs(specs(false))), []);
+        assert.deepEqual(stackViolationsOf(identityBindingClusterSupported, stackArgs(specs(undefined, true))), []);
+    });
+
+    it("has a pure check for an adopted cluster", () => {
+        assert.equal(
+            apiServerVnetIntegrationProblem("legacy", { apiServerAccessProfile: { enableVnetIntegration: true } }),
+            "cluster legacy uses API server VNet integration, which AKS identity bindings do not support; keep the workloads on it in classic mode (identityBinding: false).",
+        );
+        assert.equal(apiServerVnetIntegrationProblem("legacy", {}), undefined);
     });
 });

@@ -269,6 +269,6 @@ describe("evaluatePolicies", () => {
             evaluatePolicies(resourcesOf("dev"), { stack: "dev", policies: [stackPolicy] }).map((v) => v.message),
             [`${resourcesOf("dev").length}`],
         );
-        assert.equal(policies.length, 25);
+        assert.equal(policies.length, 29);
     });
 });

@@ -380,7 +380,9 @@ describe("WorkloadIdentity in identity binding mode", () => {
         );
         const noTarget = await failureOf(() => {
             const cluster = new WorkloadIdentityCluster("main", clusterArgs("aks-main"));
-            new WorkloadIdentity("api", { resourceGroupName: "rg-code", namespace: "api", identityBinding: true, keepClassicCredentials: true, clusters: { main: cluster.bindWorkload("api") } });
+            // A binding made by hand, without the cluster's resource group and name.
+            const bare = { oidcIssuerUrl: cluster.oidcIssuerUrl, kubernetesProvider: cluster.provider, dependsOn: [] };
+            new WorkloadIdentity("api", { resourceGroupName: "rg-code", namespace: "api", identityBinding: true, keepClassicCredentials: true, clusters: { main: bare } });
         });
         assert.equal(
             noTarget.message,

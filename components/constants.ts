@@ -39,3 +39,30 @@ export const WORKLOAD_IDENTITY_POD_LABELS: Readonly<Record<string, string>> = Ob
 
 /** Namespaces no component may create or delete: Kubernetes and AKS own them. */
 export const RESERVED_NAMESPACES: readonly string[] = Object.freeze(["default", "kube-system", "kube-public", "kube-node-lease"]);
+
+/*
+ * AKS identity bindings (AKS docs "Identity bindings for Azure Kubernetes Service" and "Set up
+ * identity bindings", azure-aks-docs 2026-08; REST spec Microsoft.ContainerService 2026-04-01 and
+ * later, `IdentityBinding.tsp`).
+ */
+
+/** Pod annotation that makes the webhook project the identity binding token and the proxy variables. */
+export const USE_IDENTITY_BINDING_ANNOTATION = "azure.workload.identity/use-identity-binding";
+
+/** The audience of the token the webhook projects for a pod in identity binding mode; only the AKS proxy accepts it. */
+export const IDENTITY_BINDING_AUDIENCE = "api://AKSIdentityBinding";
+
+/** The federated credential AKS creates (or reuses) on an identity for all of its bindings; AKS's, never ours. */
+export const AKS_IDENTITY_BINDING_CREDENTIAL = "aks-identity-binding";
+
+/** The Kubernetes RBAC verb and API group the AKS proxy checks before it uses an identity for a ServiceAccount. */
+export const USE_MANAGED_IDENTITY_VERB = "use-managed-identity";
+export const IDENTITY_BINDING_API_GROUP = "cid.wi.aks.azure.com";
+
+/** The Secrets Store CSI provider parameter that sends the token exchange through the AKS proxy. */
+export const USE_AZURE_TOKEN_PROXY_PARAMETER = "useAzureTokenProxy";
+
+/** The pod annotations of identity binding mode. */
+export const IDENTITY_BINDING_POD_ANNOTATIONS: Readonly<Record<string, string>> = Object.freeze({
+    [USE_IDENTITY_BINDING_ANNOTATION]: "true",
+});

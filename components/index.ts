@@ -10,3 +10,5 @@ export * from "./workload-identity";
 export * from "./suggest";
 export * from "./regions";
 export * from "./key-vault";
+export * from "./identity-binding";
+export * from "./identity-binding-rules";

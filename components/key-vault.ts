@@ -1,4 +1,5 @@
 import type * as k8sInputs from "@pulumi/kubernetes/types/input";
+import { USE_AZURE_TOKEN_PROXY_PARAMETER } from "./constants";
 
 /**
  * The Secrets Store CSI driver objects for a workload's Key Vault secrets: pure builders, used by
@@ -13,6 +14,32 @@ export const SECRETS_MOUNT_PATH = "/mnt/secrets-store";
 export function keyVaultObjects(secrets: readonly string[], certificates: readonly string[]): string {
     const entries = [...secrets.map((name) => [name, "secret"]), ...certificates.map((name) => [name, "cert"])];
     return ["array:", ...entries.map(([name, type]) => `  - |\n    objectName: ${name}\n    objectType: ${type}`)].join("\n") + "\n";
+}
+
+/** What the Azure provider of a SecretProviderClass needs to fetch a workload's objects. */
+export interface SecretProviderClassIdentity<T> {
+    readonly clientId: T;
+    readonly tenantId: T;
+    readonly vaultName: T;
+    readonly objects: string;
+    /**
+     * Identity binding mode: the provider exchanges the token through the AKS proxy
+     * (`useAzureTokenProxy: "true"`, Azure/secrets-store-csi-driver-provider-azure docs
+     * "Identity Binding"), with the same client ID.
+     */
+    readonly identityBinding: boolean;
+}
+
+/** The `spec.parameters` of an Azure SecretProviderClass for workload identity (either mode). */
+export function secretProviderClassParameters<T>(identity: SecretProviderClassIdentity<T>): Record<string, T | string> {
+    return {
+        usePodIdentity: "false",
+        ...(identity.identityBinding ? { [USE_AZURE_TOKEN_PROXY_PARAMETER]: "true" } : {}),
+        clientID: identity.clientId,
+        tenantId: identity.tenantId,
+        keyvaultName: identity.vaultName,
+        objects: identity.objects,
+    };
 }
 
 /** The pod volume that mounts a SecretProviderClass. */

@@ -10,14 +10,33 @@ import type { WorkloadClusterBinding } from "./cluster-access";
 import {
     CLIENT_ID_ANNOTATION,
     ENTRA_TOKEN_EXCHANGE_AUDIENCE,
+    IDENTITY_BINDING_POD_ANNOTATIONS,
     TENANT_ID_ANNOTATION,
     TOKEN_EXPIRATION_ANNOTATION,
     WORKLOAD_IDENTITY_POD_LABELS,
 } from "./constants";
-import { SECRET_PROVIDER_CLASS_API_VERSION, keyVaultObjects, secretsVolume, secretsVolumeMount } from "./key-vault";
+import { identityBindingOnCluster, type IdentityBindingChildren } from "./identity-binding";
+import {
+    bindingIdentityNamePartProblem,
+    classicCredentialKey,
+    credentialNameClashes,
+    federatedCredentialBudgetProblem,
+    sameServiceAccount,
+    serviceAccountRefProblems,
+    type ServiceAccountRef,
+} from "./identity-binding-rules";
+import { SECRET_PROVIDER_CLASS_API_VERSION, keyVaultObjects, secretProviderClassParameters, secretsVolume, secretsVolumeMount } from "./key-vault";
 import { federatedCredentialName, normalizeNamePart, roleAssignmentName, serviceAccountSubject } from "./names";
 import { resolveRole, roleDefinitionIdAt } from "./roles";
-import { formatProblems, keyVaultIdProblem, keyVaultName, known, roleAssignmentProblems, validateWorkloadIdentityArgs } from "./validation";
+import {
+    federatedCredentialCountProblem,
+    formatProblems,
+    keyVaultIdProblem,
+    keyVaultName,
+    known,
+    roleAssignmentProblems,
+    validateWorkloadIdentityArgs,
+} from "./validation";
 
 /** Role assignment keys the `keyVault` argument uses. */
 export const KEY_VAULT_SECRETS_GRANT = "keyvault-secrets";
@@ -87,6 +106,81 @@ export function quickstartScript(vaultName: string, secretName: string): string 
     ].join("\n");
 }
 
+/** A Kubernetes ServiceAccount allowed to use the workload's identity. */
+export interface ServiceAccountRefArgs {
+    /** Namespace of the ServiceAccount (an RFC 1123 label, not `kube-system`). */
+    namespace: string;
+    /** Name of the ServiceAccount (an RFC 1123 subdomain). */
+    name: string;
+}
+
+/**
+ * A cluster the workload runs on: what `bindWorkload` returns, plus the cluster's resource group
+ * and name, which identity binding mode needs (the binding is a child of the managed cluster).
+ * Until `WorkloadClusterBinding` carries the two fields itself, pass them beside it:
+ * `{ ...cluster.bindWorkload("orders"), clusterResourceGroupName: "rg-apps", clusterName: cluster.name }`.
+ */
+export interface WorkloadClusterTarget extends WorkloadClusterBinding {
+    /** Resource group of the managed cluster. Required with `identityBinding`. @default none */
+    clusterResourceGroupName?: pulumi.Input<string>;
+    /** Azure name of the managed cluster. Required with `identityBinding`. @default none */
+    clusterName?: pulumi.Input<string>;
+}
+
+/**
+ * The quick-start's script in identity binding mode. The Azure CLI cannot log in through the AKS
+ * proxy (`az login --federated-token` goes to Entra ID, which has no credential for the cluster's
+ * issuer), so the CLI image's Python does what `WorkloadIdentityCredential` with the token proxy
+ * does (azidentity `customtokenproxy`): POST the token request to `AZURE_KUBERNETES_TOKEN_PROXY`
+ * + `/<tenant>/oauth2/v2.0/token`, with TLS server name `AZURE_KUBERNETES_SNI_NAME` and the CA of
+ * `AZURE_KUBERNETES_CA_FILE`. It then lists the secret's versions through the Key Vault REST API:
+ * metadata only, never a value (`secrets/readMetadata/action`, in "Key Vault Secrets User").
+ */
+export function quickstartBindingScript(vaultName: string, secretName: string): string {
+    const python = [
+        "import http.client, json, os, socket, ssl, sys, urllib.parse",
+        "vault, secret = sys.argv[1], sys.argv[2]",
+        'proxy = urllib.parse.urlsplit(os.environ["AZURE_KUBERNETES_TOKEN_PROXY"])',
+        'server_name = os.environ.get("AZURE_KUBERNETES_SNI_NAME") or proxy.hostname',
+        'context = ssl.create_default_context(cafile=os.environ.get("AZURE_KUBERNETES_CA_FILE") or None)',
+        "class ProxyConnection(http.client.HTTPSConnection):",
+        "    def connect(self):",
+        "        self.sock = context.wrap_socket(socket.create_connection((self.host, self.port), self.timeout), server_hostname=server_name)",
+        'with open(os.environ["AZURE_FEDERATED_TOKEN_FILE"]) as token_file:',
+        "    assertion = token_file.read().strip()",
+        "form = urllib.parse.urlencode({",
+        '    "grant_type": "client_credentials",',
+        '    "client_id": os.environ["AZURE_CLIENT_ID"],',
+        '    "scope": "https://vault.azure.net/.default",',
+        '    "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",',
+        '    "client_assertion": assertion,',
+        "})",
+        'path = proxy.path.rstrip("/") + "/" + os.environ["AZURE_TENANT_ID"] + "/oauth2/v2.0/token"',
+        "connection = ProxyConnection(proxy.hostname, proxy.port or 443, timeout=30)",
+        'connection.request("POST", path, form, {"Content-Type": "application/x-www-form-urlencoded"})',
+        "response = connection.getresponse()",
+        "answer = json.loads(response.read() or b'{}')",
+        "if response.status != 200:",
+        '    sys.exit("the identity binding proxy refused the token: HTTP %d %s %s" % (response.status, answer.get("error"), answer.get("error_description")))',
+        'connection = http.client.HTTPSConnection(vault + ".vault.azure.net", timeout=30)',
+        'connection.request("GET", "/secrets/" + secret + "/versions?maxresults=1&api-version=7.4", headers={"Authorization": "Bearer " + answer["access_token"]})',
+        "response = connection.getresponse()",
+        "listing = json.loads(response.read() or b'{}')",
+        "if response.status != 200:",
+        '    sys.exit("Key Vault refused: HTTP %d %s" % (response.status, listing.get("error")))',
+        'versions = listing.get("value") or [{}]',
+        'attributes = versions[0].get("attributes", {})',
+        'print(json.dumps({"secret": secret, "enabled": attributes.get("enabled"), "updated": attributes.get("updated")}))',
+    ].join("\n");
+    return [
+        "set -eu",
+        `python3 - ${vaultName} ${secretName} <<'PYTHON'`,
+        python,
+        "PYTHON",
+        `echo "identity binding works: read the metadata of secret ${secretName} in ${vaultName} through the AKS proxy (the value was not requested)"`,
+    ].join("\n");
+}
+
 export interface WorkloadIdentityArgs {
     /** Resource group of the managed identity (unused for `principal: application`). */
     resourceGroupName: pulumi.Input<string>;
@@ -126,10 +220,37 @@ export interface WorkloadIdentityArgs {
     /** Projected token lifetime in seconds, 3600..86400, as a ServiceAccount annotation. @default the webhook's 3600 */
     tokenExpirationSeconds?: number;
     /**
-     * The clusters the workload runs on, keyed by cluster key: one federated credential and one
-     * ServiceAccount each. Get a binding from `WorkloadIdentityCluster.bindWorkload`. @default none
+     * The clusters the workload runs on, keyed by cluster key: per cluster one ServiceAccount, and
+     * one federated credential per allowed ServiceAccount (classic) or one AKS identity binding with
+     * its RBAC (`identityBinding`). Get a binding from `WorkloadIdentityCluster.bindWorkload`.
+     * @default none
      */
-    clusters?: Record<string, WorkloadClusterBinding>;
+    clusters?: Record<string, WorkloadClusterTarget>;
+    /**
+     * Use AKS identity bindings (API 2026-05-01, stable): per cluster one identity binding maps the
+     * managed identity to the cluster, and a ClusterRole/ClusterRoleBinding pair lets the
+     * `serviceAccounts` use it (verb `use-managed-identity` on `cid.wi.aks.azure.com/<client ID>`).
+     * The identity then has one federated credential, `aks-identity-binding`, which AKS creates and
+     * owns, however many clusters and ServiceAccounts use it. Pods need the `podAnnotations` as
+     * well as the `podLabels`, and an Azure Identity SDK with the token proxy enabled on
+     * `WorkloadIdentityCredential`. Managed identities only; not on clusters with API server VNet
+     * integration. @default false (one federated credential per cluster and ServiceAccount)
+     */
+    identityBinding?: boolean;
+    /**
+     * With `identityBinding`: keep the classic per-cluster federated credentials as well, so pods
+     * that do not use the binding yet keep working during a migration. Drop it in a second deploy,
+     * once every pod carries the `podAnnotations` and uses the token proxy. @default false
+     */
+    keepClassicCredentials?: boolean;
+    /**
+     * The ServiceAccounts allowed to use the identity, in every cluster. Classic mode: one
+     * federated credential per cluster and ServiceAccount (at most 20 in all); identity binding
+     * mode: subjects of the ClusterRoleBinding, any number. Only the workload's own ServiceAccount
+     * is created (`createServiceAccount`); the others carry the `serviceAccountAnnotations` their
+     * owners apply. @default the workload's own, `[{ namespace, name: serviceAccount }]`
+     */
+    serviceAccounts?: ServiceAccountRefArgs[];
     /**
      * Further issuers the principal trusts, keyed by a stable key: a GitHub workflow, another
      * cluster, any OIDC issuer. Each becomes a federated credential `fic-<key>` in the same chain
@@ -269,6 +390,22 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
     public readonly subject: string | undefined;
     /** Labels the workload's pods must carry for the webhook to inject the token. */
     public readonly podLabels: Readonly<Record<string, string>>;
+    /** Annotations the workload's pods must carry: `azure.workload.identity/use-identity-binding: "true"` in identity binding mode, none otherwise. */
+    public readonly podAnnotations: Readonly<Record<string, string>>;
+    /** Whether the workload uses AKS identity bindings. */
+    public readonly identityBinding: boolean;
+    /** The ServiceAccounts allowed to use the identity (`serviceAccounts`, or the workload's own). */
+    public readonly allowedServiceAccounts: readonly ServiceAccountRef[];
+    /** Identity bindings keyed by cluster key (identity binding mode). */
+    public readonly identityBindings: Readonly<Record<string, pulumi.CustomResource>>;
+    /** The ClusterRoleBindings that let the allowed ServiceAccounts use the identity, keyed by cluster key (identity binding mode). */
+    public readonly identityBindingRoleBindings: Readonly<Record<string, pulumi.CustomResource>>;
+    /**
+     * The OIDC issuer AKS keeps for this identity's bindings (`properties.oidcIssuer.oidcIssuerUrl`,
+     * the same on every cluster): the issuer Entra ID sees. Undefined in classic mode and until
+     * Azure reports it.
+     */
+    public readonly identityBindingIssuerUrl: pulumi.Output<string | undefined>;
     /** The ServiceAccount annotations (client ID, tenant, token lifetime): what a chart's `serviceAccount.annotations` takes. */
     public readonly serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
     /** Federated credentials keyed by cluster key and federation key, written one after another. */
@@ -289,7 +426,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
     constructor(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-workload-identity:index:WorkloadIdentity", name, {}, opts);
 
-        const problems = validateWorkloadIdentityArgs(name, args);
+        const problems = workloadIdentityProblems(name, args);
         if (problems.length > 0) {
             throw new pulumi.ResourceError(formatProblems(`Invalid WorkloadIdentity "${name}"`, problems), this, true);
         }
@@ -298,32 +435,47 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         this.serviceAccount = args.serviceAccount ?? name;
         this.subject = this.namespace === undefined ? undefined : serviceAccountSubject(this.namespace, this.serviceAccount);
         this.podLabels = WORKLOAD_IDENTITY_POD_LABELS;
+        this.identityBinding = args.identityBinding === true;
+        this.podAnnotations = this.identityBinding ? IDENTITY_BINDING_POD_ANNOTATIONS : {};
+        const keepClassic = this.identityBinding && args.keepClassicCredentials === true;
+        const own: ServiceAccountRef | undefined = this.namespace === undefined ? undefined : { namespace: this.namespace, name: this.serviceAccount };
+        this.allowedServiceAccounts = allowedServiceAccounts(args, own);
         const clusters = Object.entries(args.clusters ?? {}).sort(([a], [b]) => a.localeCompare(b));
         const identityName = args.identityName ?? name;
 
-        // One credential per cluster, then one per extra federation, in a stable order.
-        const credentials = [
-            ...clusters.map(([key, binding]) => ({
+        // Classic mode: one credential per cluster and allowed ServiceAccount (the workload's own
+        // keeps the name `fic-<cluster>` it always had); none in identity binding mode, whose one
+        // credential AKS writes. Then one per extra federation, in a stable order.
+        const clusterCredentials: FederatedCredentialSpec[] =
+            this.identityBinding && !keepClassic
+                ? []
+                : clusters.flatMap(([key, binding]) =>
+                      this.allowedServiceAccounts.map((account) => {
+                          const subject = serviceAccountSubject(account.namespace, account.name);
+                          return {
+                              key: classicCredentialKey(key, account, own),
+                              issuer: binding.oidcIssuerUrl,
+                              subject,
+                              audiences: [ENTRA_TOKEN_EXCHANGE_AUDIENCE] as pulumi.Input<pulumi.Input<string>[]>,
+                              description: `Cluster ${key}: ${subject}`,
+                          };
+                      }),
+                  );
+        const federationCredentials: FederatedCredentialSpec[] = Object.entries(args.federations ?? {})
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([key, federation]) => ({
                 key,
-                issuer: binding.oidcIssuerUrl,
-                subject: this.subject as string,
-                audiences: [ENTRA_TOKEN_EXCHANGE_AUDIENCE] as pulumi.Input<pulumi.Input<string>[]>,
-                description: `Cluster ${key}: ${this.subject as string}`,
-            })),
-            ...Object.entries(args.federations ?? {})
-                .sort(([a], [b]) => a.localeCompare(b))
-                .map(([key, federation]) => ({
-                    key,
-                    issuer: federation.issuer,
-                    subject: federation.subject,
-                    audiences: federation.audiences ?? [ENTRA_TOKEN_EXCHANGE_AUDIENCE],
-                    description: `Federation ${key}`,
-                })),
-        ];
+                issuer: federation.issuer,
+                subject: federation.subject,
+                audiences: federation.audiences ?? [ENTRA_TOKEN_EXCHANGE_AUDIENCE],
+                description: `Federation ${key}`,
+            }));
         // Azure rejects concurrent FIC writes under one identity (409
-        // ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity): chain them.
+        // ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity): chain them, and
+        // the identity bindings (each makes AKS write the identity's FIC) with them.
         const federatedCredentials: Record<string, pulumi.CustomResource> = {};
-        let previous: pulumi.CustomResource | undefined;
+        let writeCredential: (credential: FederatedCredentialSpec, after: pulumi.Resource | undefined) => pulumi.CustomResource;
+        let identityResourceId: pulumi.Output<string> | undefined;
         if ((args.principal ?? "managedIdentity") === "application") {
             // owners on both: azuread removes the caller from an application's owners unless it is
             // listed, and a deployer with Application.ReadWrite.OwnedBy then gets 403 on the service
@@ -335,8 +487,8 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                 { parent: this },
             );
             const servicePrincipal = new azuread.ServicePrincipal(`${name}-sp`, { clientId: application.clientId, owners }, { parent: this });
-            for (const credential of credentials) {
-                previous = new azuread.ApplicationFederatedIdentityCredential(
+            writeCredential = (credential, after) =>
+                new azuread.ApplicationFederatedIdentityCredential(
                     `${name}-fic-${credential.key}`,
                     {
                         applicationId: application.id,
@@ -346,10 +498,8 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                         subject: credential.subject,
                         audiences: credential.audiences,
                     },
-                    { parent: this, deleteBeforeReplace: true, dependsOn: previous ? [previous] : [] },
+                    { parent: this, deleteBeforeReplace: true, dependsOn: after ? [after] : [] },
                 );
-                federatedCredentials[credential.key] = previous;
-            }
             this.clientId = application.clientId;
             this.principalId = servicePrincipal.objectId;
             this.tenantId = servicePrincipal.applicationTenantId;
@@ -360,8 +510,8 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                 { resourceGroupName: args.resourceGroupName, location: args.location, resourceName: identityName, tags: args.tags },
                 { parent: this },
             );
-            for (const credential of credentials) {
-                previous = new managedidentity.FederatedIdentityCredential(
+            writeCredential = (credential, after) =>
+                new managedidentity.FederatedIdentityCredential(
                     `${name}-fic-${credential.key}`,
                     {
                         resourceGroupName: args.resourceGroupName,
@@ -371,15 +521,49 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                         subject: credential.subject,
                         audiences: credential.audiences,
                     },
-                    { parent: this, deleteBeforeReplace: true, dependsOn: previous ? [previous] : [] },
+                    { parent: this, deleteBeforeReplace: true, dependsOn: after ? [after] : [] },
                 );
-                federatedCredentials[credential.key] = previous;
-            }
             this.clientId = identity.clientId;
             this.principalId = identity.principalId;
             this.tenantId = identity.tenantId;
             this.resourceId = identity.id;
+            identityResourceId = identity.id;
         }
+        let previous: pulumi.Resource | undefined;
+        for (const credential of clusterCredentials) {
+            previous = federatedCredentials[credential.key] = writeCredential(credential, previous);
+        }
+        // Identity binding mode (validated: a managed identity, and every cluster's group and name).
+        const bindingChildren: Record<string, IdentityBindingChildren> = {};
+        if (this.identityBinding && identityResourceId !== undefined) {
+            for (const [key, target] of clusters) {
+                bindingChildren[key] = identityBindingOnCluster(
+                    {
+                        key,
+                        clusterResourceGroupName: target.clusterResourceGroupName as pulumi.Input<string>,
+                        clusterName: target.clusterName as pulumi.Input<string>,
+                        kubernetesProvider: target.kubernetesProvider,
+                        kubernetesDependsOn: target.dependsOn,
+                    },
+                    {
+                        ownerName: name,
+                        parent: this,
+                        identityResourceId,
+                        clientId: this.clientId,
+                        serviceAccounts: this.allowedServiceAccounts,
+                        after: previous,
+                    },
+                );
+                previous = bindingChildren[key].binding;
+            }
+        }
+        for (const credential of federationCredentials) {
+            previous = federatedCredentials[credential.key] = writeCredential(credential, previous);
+        }
+        this.identityBindings = Object.fromEntries(Object.entries(bindingChildren).map(([key, children]) => [key, children.binding]));
+        this.identityBindingRoleBindings = Object.fromEntries(Object.entries(bindingChildren).map(([key, children]) => [key, children.clusterRoleBinding]));
+        const firstBinding = Object.values(bindingChildren)[0];
+        this.identityBindingIssuerUrl = firstBinding === undefined ? pulumi.output(undefined) : firstBinding.issuerUrl;
         this.federatedCredentials = federatedCredentials;
 
         const annotations: Record<string, pulumi.Input<string>> = {
@@ -437,13 +621,13 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                         metadata: { name: className, namespace: this.namespace },
                         spec: {
                             provider: "azure",
-                            parameters: {
-                                usePodIdentity: "false",
-                                clientID: this.clientId,
+                            parameters: secretProviderClassParameters<pulumi.Input<string>>({
+                                clientId: this.clientId,
                                 tenantId: this.tenantId,
-                                keyvaultName: vaultName,
+                                vaultName,
                                 objects: keyVaultObjects(keyVault.secrets ?? [], keyVault.certificates ?? []),
-                            },
+                                identityBinding: this.identityBinding,
+                            }),
                         },
                     },
                     { parent: this, provider: binding.kubernetesProvider, dependsOn: binding.dependsOn },
@@ -456,15 +640,18 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
             if (args.quickstart === true && firstSecret !== undefined) {
                 const secretsGrant = this.grants.all.get(KEY_VAULT_SECRETS_GRANT) as authorization.RoleAssignment;
                 for (const [key, binding] of clusters) {
+                    const viaBinding = bindingChildren[key];
+                    // The Job proves the chain, so it starts once the chain exists: its cluster's FIC
+                    // (or identity binding and RBAC), the Key Vault role and the annotated
+                    // ServiceAccount. Propagation after that is what its backoff waits out.
+                    const trust = viaBinding === undefined ? [federatedCredentials[key]] : [viaBinding.binding, viaBinding.clusterRoleBinding];
                     quickstartJobs[key] = quickstartJob(`${name}-quickstart-${key}`, {
                         name: `${baseName}-quickstart`,
                         namespace: this.namespace as string,
                         serviceAccount: this.serviceAccount,
-                        script: vaultName.apply((vault) => quickstartScript(vault, firstSecret)),
-                        // The Job proves the chain, so it starts once the chain exists: its cluster's FIC,
-                        // the Key Vault role and the annotated ServiceAccount. Propagation after that is
-                        // what its backoff waits out.
-                        dependsOn: [...binding.dependsOn, federatedCredentials[key], secretsGrant, ...(serviceAccounts[key] ? [serviceAccounts[key]] : [])],
+                        script: vaultName.apply((vault) => (viaBinding === undefined ? quickstartScript(vault, firstSecret) : quickstartBindingScript(vault, firstSecret))),
+                        podAnnotations: this.podAnnotations,
+                        dependsOn: [...binding.dependsOn, ...trust, secretsGrant, ...(serviceAccounts[key] ? [serviceAccounts[key]] : [])],
                         parent: this,
                         provider: binding.kubernetesProvider,
                     });
@@ -485,6 +672,9 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
             namespace: this.namespace,
             serviceAccount: this.serviceAccount,
             podLabels: this.podLabels,
+            podAnnotations: this.podAnnotations,
+            identityBinding: this.identityBinding,
+            identityBindingIssuerUrl: this.identityBindingIssuerUrl,
             serviceAccountAnnotations: this.serviceAccountAnnotations,
         });
     }
@@ -495,6 +685,7 @@ interface QuickstartJobArgs {
     readonly namespace: string;
     readonly serviceAccount: string;
     readonly script: pulumi.Input<string>;
+    readonly podAnnotations: Readonly<Record<string, string>>;
     readonly dependsOn: pulumi.Resource[];
     readonly parent: pulumi.Resource;
     readonly provider: pulumi.ProviderResource;
@@ -517,7 +708,10 @@ function quickstartJob(resourceName: string, args: QuickstartJobArgs): batchv1.J
                 backoffLimit: 6,
                 activeDeadlineSeconds: 1200,
                 template: {
-                    metadata: { labels: { ...labels, ...WORKLOAD_IDENTITY_POD_LABELS } },
+                    metadata: {
+                        labels: { ...labels, ...WORKLOAD_IDENTITY_POD_LABELS },
+                        ...(Object.keys(args.podAnnotations).length === 0 ? {} : { annotations: { ...args.podAnnotations } }),
+                    },
                     spec: {
                         serviceAccountName: args.serviceAccount,
                         restartPolicy: "Never",
@@ -545,4 +739,133 @@ function quickstartJob(resourceName: string, args: QuickstartJobArgs): batchv1.J
         },
         { parent: args.parent, provider: args.provider, dependsOn: args.dependsOn, customTimeouts: { create: "25m", update: "25m" } },
     );
+}
+
+/** One federated credential to write: a cluster's (classic mode) or a federation's. */
+interface FederatedCredentialSpec {
+    readonly key: string;
+    readonly issuer: pulumi.Input<string>;
+    readonly subject: pulumi.Input<string>;
+    readonly audiences: pulumi.Input<pulumi.Input<string>[]>;
+    readonly description: string;
+}
+
+/** `serviceAccounts` as given, or the workload's own ServiceAccount (none without a namespace). */
+function allowedServiceAccounts(args: WorkloadIdentityArgs, own: ServiceAccountRef | undefined): ServiceAccountRef[] {
+    if (args.serviceAccounts !== undefined) {
+        return args.serviceAccounts.map((account) => ({ namespace: account.namespace, name: account.name }));
+    }
+    return own === undefined ? [] : [own];
+}
+
+function describeValue(value: unknown): string {
+    return pulumi.Output.isInstance(value) ? "a value known only at deploy time" : JSON.stringify(value);
+}
+
+/**
+ * Every problem of a WorkloadIdentity's args: the shared rules of `validateWorkloadIdentityArgs`,
+ * with its mode-blind count of one FIC per cluster replaced by the count of the mode in use, and
+ * the rules of identity binding mode and `serviceAccounts`.
+ */
+export function workloadIdentityProblems(name: string, args: WorkloadIdentityArgs): string[] {
+    const clusters = Object.entries(args.clusters ?? {});
+    const federationKeys = Object.keys(args.federations ?? {});
+    const modeBlind = federatedCredentialCountProblem(clusters.length + federationKeys.length);
+    const problems = validateWorkloadIdentityArgs(name, args).filter((problem) => modeBlind === undefined || problem !== `federations: ${modeBlind}`);
+
+    for (const flag of ["identityBinding", "keepClassicCredentials"] as const) {
+        const value: unknown = args[flag];
+        if (value !== undefined && typeof value !== "boolean") {
+            problems.push(`${flag}: invalid value ${describeValue(value)}. Allowed values are true and false, known before deployment (it decides which resources exist).`);
+        }
+    }
+    const identityBinding = args.identityBinding === true;
+    const keepClassic = identityBinding && args.keepClassicCredentials === true;
+    if (identityBinding && args.principal === "application") {
+        problems.push(
+            "identityBinding: AKS identity bindings map a user-assigned managed identity to a cluster; an app registration (principal: application) cannot use them. Use principal: managedIdentity, or set identityBinding: false.",
+        );
+    }
+    if (args.keepClassicCredentials === true && !identityBinding) {
+        problems.push("keepClassicCredentials: only with identityBinding: true (it keeps the per-cluster federated credentials while the pods move to the binding).");
+    }
+
+    const own: ServiceAccountRef | undefined = args.namespace === undefined ? undefined : { namespace: args.namespace, name: args.serviceAccount ?? name };
+    const given: unknown = args.serviceAccounts;
+    let accounts: ServiceAccountRef[] = own === undefined ? [] : [own];
+    if (given !== undefined) {
+        if (!Array.isArray(given)) {
+            problems.push(`serviceAccounts: expected a list of { namespace, name }, got ${describeValue(given)}.`);
+        } else {
+            const found = serviceAccountRefProblems("serviceAccounts", given);
+            problems.push(...found);
+            accounts = found.length === 0 ? (given as ServiceAccountRef[]) : [];
+            if (given.length === 0 && clusters.length > 0) {
+                problems.push("serviceAccounts: empty. List the ServiceAccounts allowed to use the identity, or leave serviceAccounts out for the workload's own.");
+            }
+            const usesOwn = [
+                args.createServiceAccount !== false ? "creates" : undefined,
+                args.annotateExistingServiceAccount === true ? "annotates" : undefined,
+                args.quickstart === true ? "runs the quick-start as" : undefined,
+            ].filter((use): use is string => use !== undefined);
+            if (own !== undefined && found.length === 0 && usesOwn.length > 0 && !accounts.some((account) => sameServiceAccount(account, own))) {
+                problems.push(
+                    `serviceAccounts: does not list the workload's own ServiceAccount ${own.namespace}/${own.name}, which this component ${usesOwn.join(" and ")}. Add { namespace: "${own.namespace}", name: "${own.name}" }, or set createServiceAccount: false.`,
+                );
+            }
+        }
+    }
+
+    if (!identityBinding || keepClassic) {
+        // Further ServiceAccounts get FICs `fic-<cluster>-<namespace>-<name>`: no two may share a name.
+        const keys = [
+            ...clusters.map(([key]) => ({ key, path: `clusters.${key}` })),
+            ...federationKeys.map((key) => ({ key, path: `federations.${key}` })),
+            ...clusters.flatMap(([key]) =>
+                accounts
+                    .map((account, index) => ({ account, index }))
+                    .filter(({ account }) => own === undefined || !sameServiceAccount(account, own))
+                    .map(({ account, index }) => ({
+                        key: classicCredentialKey(key, account, own),
+                        path: `serviceAccounts[${index}] (${account.namespace}/${account.name}) on cluster ${key}`,
+                    })),
+            ),
+        ];
+        problems.push(...credentialNameClashes(keys).filter((problem) => problem.startsWith("serviceAccounts[")));
+    }
+
+    if (identityBinding) {
+        for (const [key, target] of clusters) {
+            if (target.clusterResourceGroupName === undefined || target.clusterName === undefined) {
+                problems.push(
+                    `clusters.${key}: identityBinding needs the cluster's resource group and name (clusterResourceGroupName, clusterName): the identity binding is a child of the managed cluster.`,
+                );
+            }
+        }
+        const group = known(args.resourceGroupName);
+        if (group !== undefined && args.principal !== "application") {
+            problems.push(...prefixedProblem("resourceGroupName", bindingIdentityNamePartProblem("resource group", group)));
+        }
+        const identityName = args.identityName === undefined ? name : known(args.identityName);
+        if (identityName !== undefined && args.principal !== "application") {
+            problems.push(...prefixedProblem(args.identityName === undefined ? "identityName (the component name)" : "identityName", bindingIdentityNamePartProblem("identity", identityName)));
+        }
+    }
+    problems.push(
+        ...prefixedProblem(
+            "federatedCredentials",
+            federatedCredentialBudgetProblem({
+                clusters: clusters.length,
+                serviceAccounts: accounts.length,
+                federations: federationKeys.length,
+                identityBinding,
+                keepClassicCredentials: keepClassic,
+            }),
+        ),
+    );
+    return problems;
+}
+
+function prefixedProblem(path: string, message: string | undefined): string[] {
+    return message === undefined ? [] : [`${path}: ${message}`];
 }

@@ -1,6 +1,8 @@
-import { ENTRA_TOKEN_EXCHANGE_AUDIENCE } from "../components/constants";
+import { AKS_IDENTITY_BINDING_CREDENTIAL, ENTRA_TOKEN_EXCHANGE_AUDIENCE, IDENTITY_BINDING_AUDIENCE, USE_IDENTITY_BINDING_ANNOTATION } from "../components/constants";
+import { parseIdentityBindingIssuer } from "../components/identity-binding-rules";
 import { closestMatch } from "../components/suggest";
 import type { TrustEntry } from "../plan/model";
+import type { DeclaredBinding } from "./bindings";
 
 /**
  * The doctor: why Entra ID would refuse a token exchange (AADSTS70021 and friends), worked out
@@ -46,6 +48,11 @@ export interface Diagnosis {
     readonly match: Declared | undefined;
     /** What is wrong, most specific first; or what matched. */
     readonly findings: readonly string[];
+    /**
+     * The verdict line when the usual one does not fit: a token of identity binding mode is
+     * accepted by the AKS proxy and its RBAC, not by a federated credential of the stack.
+     */
+    readonly headline?: string;
 }
 
 /** AKS issuers: https://<region>.oic.prod-aks.azure.com/<tenant>/<guid>/ */
@@ -148,17 +155,149 @@ function audienceFinding(presented: Presented, credential: Declared): string {
     );
 }
 
-/** Compares what a token presents with the declared credentials. */
-export function diagnose(presented: Presented, declared: readonly Declared[], now: Date): Diagnosis {
+function serviceAccountOf(subject: string): { namespace: string; name: string } | undefined {
+    const match = SERVICE_ACCOUNT_SUBJECT.exec(subject);
+    return match === null ? undefined : { namespace: match[1], name: match[2] };
+}
+
+function allows(binding: DeclaredBinding, account: { namespace: string; name: string } | undefined): boolean {
+    return account !== undefined && binding.serviceAccounts.some((a) => a.namespace === account.namespace && a.name === account.name);
+}
+
+/** `workload W allows a/b, c/d on clusters x, y`, per workload. */
+function bindingSummary(bindings: readonly DeclaredBinding[]): string {
+    const workloads = [...new Set(bindings.map((b) => b.workload))];
+    return workloads
+        .map((workload) => {
+            const own = bindings.filter((b) => b.workload === workload);
+            const accounts = [...new Set(own.flatMap((b) => b.serviceAccounts.map((a) => `${a.namespace}/${a.name}`)))];
+            return `workload ${workload} allows ${accounts.join(", ") || "no ServiceAccount"} on clusters ${own.map((b) => b.cluster).join(", ")}`;
+        })
+        .join("; ");
+}
+
+const BINDING_MATCH_HEADLINE =
+    "OK: the AKS identity binding proxy accepts this token (the cluster has a binding for the identity, and RBAC lets the ServiceAccount use it).";
+const BINDING_ISSUER_HEADLINE = `CANNOT TELL offline: the federated credential that accepts this token is AKS's own (${AKS_IDENTITY_BINDING_CREDENTIAL}), not the stack's; check it as below.`;
+
+/**
+ * A token for `api://AKSIdentityBinding`: what the webhook projects for a pod in identity binding
+ * mode (AKS docs "Use identity bindings and direct federation in the same workload"). Its issuer is
+ * the cluster's, but it never reaches Entra ID: the cluster's identity binding proxy checks the
+ * RBAC (verb use-managed-identity on the identity's client ID) and exchanges it.
+ */
+function diagnoseBindingToken(presented: Presented, bindings: readonly DeclaredBinding[], expired: readonly string[]): Diagnosis {
+    const refused = (findings: string[]): Diagnosis => ({ ok: false, verdict: "no match", match: undefined, findings: [...expired, ...findings] });
+    if (bindings.length === 0) {
+        return refused([
+            `the token's audience is ${IDENTITY_BINDING_AUDIENCE}: the webhook projects it for pods annotated ${USE_IDENTITY_BINDING_ANNOTATION}: "true", for the AKS identity binding proxy, but no workload of this stack uses identity bindings, so no proxy has a binding to exchange it with. Remove the annotation from the pod, or set identityBinding: true on the workload.`,
+        ]);
+    }
+    const account = serviceAccountOf(presented.subject);
+    const allowing = bindings.filter((b) => allows(b, account));
+    if (account === undefined) {
+        return refused([`the subject "${presented.subject}" is not a ServiceAccount's (system:serviceaccount:<namespace>:<name>); identity bindings serve ServiceAccount tokens only.`]);
+    }
+    if (allowing.length === 0) {
+        return refused([
+            `no identity binding of this stack lets ServiceAccount ${account.namespace}/${account.name} use its identity (the subjects of its ClusterRoleBinding): ${bindingSummary(bindings)}. Add { namespace: "${account.namespace}", name: "${account.name}" } to the workload's serviceAccounts, or run the pod as one of those.`,
+        ]);
+    }
+    const matching = allowing.filter((b) => b.issuer === presented.issuer);
+    if (matching.length > 0) {
+        const [binding] = matching;
+        const ok = expired.length === 0;
+        return {
+            ok,
+            verdict: ok ? "match" : "no match",
+            match: undefined,
+            headline: ok ? BINDING_MATCH_HEADLINE : undefined,
+            findings: [
+                ...expired,
+                `the identity binding proxy of cluster ${binding.cluster} exchanges it for the identity of workload ${binding.workload} (binding ${binding.name}; RBAC lets ${account.namespace}/${account.name} use it). Entra ID sees the binding's own issuer and AKS's credential ${AKS_IDENTITY_BINDING_CREDENTIAL}, not this token; the application must send it through the proxy (token proxy enabled on WorkloadIdentityCredential).`,
+            ],
+        };
+    }
+    const unknown = allowing.filter((b) => b.issuer === undefined);
+    if (unknown.length > 0) {
+        return {
+            ok: false,
+            verdict: expired.length === 0 ? "cannot tell" : "no match",
+            match: undefined,
+            findings: [
+                ...expired,
+                `the clusters' issuer URLs are known only after deployment: pass --outputs or --cluster-issuer to compare. Clusters whose identity bindings let ${account.namespace}/${account.name} use an identity: ${[...new Set(unknown.map((b) => b.cluster))].join(", ")}.`,
+            ],
+        };
+    }
+    const known = [...new Set(allowing.map((b) => `${b.cluster} ${b.issuer as string}`))];
+    return refused([
+        `the token comes from a cluster where no identity binding of this stack lets ${account.namespace}/${account.name} use an identity; the bindings that allow it are on: ${known.join(", ")}. Add the token's cluster to the workload's clusters.`,
+    ]);
+}
+
+/**
+ * A token whose issuer is an identity binding issuer (`https://ib.oic.prod-aks.azure.com/<tenant>/<client ID>`):
+ * one the AKS proxy presented to Entra ID, as an AADSTS message quotes it. The credential that
+ * accepts it is AKS's own, which the stack never declares.
+ */
+function diagnoseBindingIssuer(
+    presented: Presented,
+    issuer: { tenantId: string; clientId: string },
+    bindings: readonly DeclaredBinding[],
+    expired: readonly string[],
+): Diagnosis {
+    const what = `the issuer "${presented.issuer}" is the one AKS keeps for the identity bindings of managed identity ${issuer.clientId} (tenant ${issuer.tenantId}): the AKS proxy presents such tokens to Entra ID, which accepts them through the federated credential ${AKS_IDENTITY_BINDING_CREDENTIAL} that AKS created on the identity. The stack does not declare that credential (AKS owns it), so it cannot be checked offline.`;
+    if (bindings.length === 0) {
+        return { ok: false, verdict: "no match", match: undefined, findings: [...expired, what, "No workload of this stack uses identity bindings (identityBinding: true)."] };
+    }
+    return {
+        ok: false,
+        verdict: expired.length === 0 ? "cannot tell" : "no match",
+        match: undefined,
+        headline: expired.length === 0 ? BINDING_ISSUER_HEADLINE : undefined,
+        findings: [
+            ...expired,
+            what,
+            `Check that it exists and names this issuer: az identity federated-credential show --name ${AKS_IDENTITY_BINDING_CREDENTIAL} --identity-name <identity> --resource-group <group>; and that the cluster has the binding: az aks identity-binding list --cluster-name <cluster> --resource-group <group>. Identity bindings of this stack: ${bindingSummary(bindings)}.`,
+        ],
+    };
+}
+
+/**
+ * Compares what a token presents with the declared credentials and, for identity binding mode,
+ * the declared bindings.
+ */
+export function diagnose(presented: Presented, declared: readonly Declared[], now: Date, bindings: readonly DeclaredBinding[] = []): Diagnosis {
     const expired =
         presented.expiresAt !== undefined && presented.expiresAt.getTime() <= now.getTime()
             ? [`the token expired at ${presented.expiresAt.toISOString()}; projected tokens are refreshed by the kubelet, so read the file again instead of caching it.`]
             : [];
+    if (presented.audiences.includes(IDENTITY_BINDING_AUDIENCE)) {
+        return diagnoseBindingToken(presented, bindings, expired);
+    }
+    const bindingIssuer = parseIdentityBindingIssuer(presented.issuer);
+    if (bindingIssuer !== undefined) {
+        return diagnoseBindingIssuer(presented, bindingIssuer, bindings, expired);
+    }
     const audienceOk = (credential: Declared): boolean => credential.audiences.some((audience) => presented.audiences.includes(audience));
     const exact = declared.find((d) => d.issuer === presented.issuer && d.subject === presented.subject && audienceOk(d));
     if (exact !== undefined) {
         const ok = expired.length === 0;
         return { ok, verdict: ok ? "match" : "no match", match: exact, findings: [...expired, `matches ${describe(exact)}.`] };
+    }
+
+    // A workload in identity binding mode has no FIC for its clusters' issuers (unless
+    // keepClassicCredentials keeps them): a token for Entra ID bypasses the proxy, and is refused
+    // whatever the clusters' URLs are.
+    const account = serviceAccountOf(presented.subject);
+    const bound = bindings.filter((b) => allows(b, account) && !declared.some((d) => d.workload === b.workload && d.cluster !== undefined && d.subject === presented.subject));
+    if (bound.length > 0) {
+        const findings = [...new Set(bound.map((b) => b.workload))].map((workload) => {
+            const clusters = bound.filter((b) => b.workload === workload).map((b) => b.cluster);
+            return `workload ${workload} uses identity bindings on clusters ${clusters.join(", ")}, without a federated credential for those clusters' issuers, so Entra ID refuses this token for ${JSON.stringify(presented.audiences)}: its pods must carry the annotation ${USE_IDENTITY_BINDING_ANNOTATION}: "true" (the webhook then projects a token for ${IDENTITY_BINDING_AUDIENCE} and the proxy variables) and the application must enable the token proxy on WorkloadIdentityCredential.`;
+        });
+        return { ok: false, verdict: "no match", match: undefined, findings: [...expired, ...findings] };
     }
 
     const findings: string[] = [];

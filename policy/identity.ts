@@ -1,5 +1,5 @@
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { ENTRA_TOKEN_EXCHANGE_AUDIENCE, MAX_FEDERATED_CREDENTIALS } from "../components/constants";
+import { AKS_IDENTITY_BINDING_CREDENTIAL, ENTRA_TOKEN_EXCHANGE_AUDIENCE, MAX_FEDERATED_CREDENTIALS } from "../components/constants";
 import { serviceAccountSubject } from "../components/names";
 import { namespaceProblem, serviceAccountNameProblem } from "../components/kubernetes-names";
 import { ofTypes, resourcePolicy, stackPolicy, type StackProblem } from "./define";
@@ -9,8 +9,10 @@ import {
     arrayAt,
     at,
     dependsOn,
+    isIdentityBinding,
     label,
     parseServiceAccountSubject,
+    principalKeyOfBinding,
     principalOfCredential,
     show,
     stringAt,
@@ -244,18 +246,33 @@ export function credentialsByPrincipal(resources: readonly PolicyResource[]): { 
     return [...groups.values()];
 }
 
+/** The keys of the managed identities that AKS identity bindings of the stack map (each has AKS's own FIC). */
+export function boundPrincipalKeys(resources: readonly PolicyResource[]): Set<string> {
+    return new Set(
+        resources
+            .filter((r) => isIdentityBinding(r.type, r.props))
+            .map((binding) => principalKeyOfBinding(binding))
+            .filter((key): key is string => key !== undefined),
+    );
+}
+
 export const ficCountPerIdentity = stackPolicy({
     name: "fic-count-per-identity",
-    description: `No identity or app registration has more than ${MAX_FEDERATED_CREDENTIALS} federated credentials (the Entra ID limit).`,
+    description: `No identity or app registration has more than ${MAX_FEDERATED_CREDENTIALS} federated credentials (the Entra ID limit), counting the ${AKS_IDENTITY_BINDING_CREDENTIAL} credential AKS creates on an identity with identity bindings.`,
     enforcementLevel: "mandatory",
-    remediationSteps: "Give further clusters or issuers an identity of their own, or remove credentials no longer used.",
+    remediationSteps: "Give further clusters or issuers an identity of their own, move the workload to AKS identity bindings (identityBinding: true), or remove credentials no longer used.",
     check: (args) => {
         const problems: StackProblem[] = [];
+        const bound = boundPrincipalKeys(args.resources);
         for (const { principal, credentials } of credentialsByPrincipal(args.resources)) {
-            if (credentials.length > MAX_FEDERATED_CREDENTIALS) {
+            // A binding-mode identity has no per-cluster FIC on purpose; AKS's one FIC counts.
+            const aks = bound.has(principal.key) ? 1 : 0;
+            const count = credentials.length + aks;
+            if (count > MAX_FEDERATED_CREDENTIALS) {
+                const counted = aks === 0 ? "" : ` (${credentials.length} declared + ${AKS_IDENTITY_BINDING_CREDENTIAL}, which AKS creates for its identity bindings)`;
                 problems.push({
                     urn: principal.resource?.urn ?? credentials[credentials.length - 1].urn,
-                    message: `${principal.label} has ${credentials.length} federated credentials; Entra ID allows at most ${MAX_FEDERATED_CREDENTIALS} per identity. Give further clusters or issuers an identity of their own, or remove credentials no longer used.`,
+                    message: `${principal.label} has ${count} federated credentials${counted}; Entra ID allows at most ${MAX_FEDERATED_CREDENTIALS} per identity. Give further clusters or issuers an identity of their own, or remove credentials no longer used.`,
                 });
             }
         }

@@ -1,5 +1,6 @@
 import type { Policies } from "@pulumi/policy";
 import { aksPolicies } from "./aks";
+import { bindingResourcePolicies, bindingStackPolicies } from "./binding";
 import { identityResourcePolicies, identityStackPolicies } from "./identity";
 import { kubernetesResourcePolicies, kubernetesStackPolicies } from "./kubernetes";
 import { rbacResourcePolicies, rbacStackPolicies } from "./rbac";
@@ -16,6 +17,8 @@ export const policies: Policies = [
     ...rbacStackPolicies,
     ...kubernetesResourcePolicies,
     ...kubernetesStackPolicies,
+    ...bindingResourcePolicies,
+    ...bindingStackPolicies,
 ];
 
 export const POLICY_PACK_NAME = "aks-workload-identity";

@@ -23,7 +23,54 @@ export const TYPES = {
     serviceAccountPatch: "kubernetes:core/v1:ServiceAccountPatch",
     pod: "kubernetes:core/v1:Pod",
     kubernetesProvider: "pulumi:providers:kubernetes",
+    /** An ARM resource written through the generic resource API (how the components write identity bindings). */
+    genericResource: "azure-native:resources:Resource",
+    /** azure-native's typed identity binding (API 2025-06-02-preview in 3.28). */
+    identityBinding: "azure-native:containerservice:IdentityBinding",
+    clusterRole: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+    clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+    role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
+    roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
 } as const;
+
+/**
+ * Whether a resource is an AKS identity binding: the typed resource, or a generic resource of
+ * provider namespace Microsoft.ContainerService and type identityBindings (compared as ARM does,
+ * case-insensitively).
+ */
+export function isIdentityBinding(type: string, props: unknown): boolean {
+    if (type === TYPES.identityBinding) {
+        return true;
+    }
+    if (type !== TYPES.genericResource) {
+        return false;
+    }
+    const namespace = stringAt(props, "resourceProviderNamespace");
+    const resourceType = stringAt(props, "resourceType");
+    return typeof namespace === "string" && namespace.toLowerCase() === "microsoft.containerservice" && typeof resourceType === "string" && resourceType.toLowerCase() === "identitybindings";
+}
+
+/** The binding's name: `resourceName` of a generic resource, `identityBindingName` of the typed one. */
+export function identityBindingNameOf(binding: { readonly type: string; readonly props: unknown }): string | Unknown | undefined {
+    return stringAt(binding.props, binding.type === TYPES.identityBinding ? "identityBindingName" : "resourceName");
+}
+
+const IDENTITY_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)$/i;
+
+/**
+ * The key of the managed identity a binding maps (the same key `principalOfCredential` groups
+ * that identity's FICs by): the UserAssignedIdentity its `properties` come from, or the resource
+ * group and name of a literal resource ID.
+ */
+export function principalKeyOfBinding(binding: PolicyResource): string | undefined {
+    const identity = propertySources(binding, "properties").find((r) => r.type === TYPES.userAssignedIdentity);
+    if (identity !== undefined) {
+        return identity.urn;
+    }
+    const id = stringAt(binding.props, "properties", "managedIdentity", "resourceId");
+    const match = typeof id === "string" ? IDENTITY_ID.exec(id) : null;
+    return match === null ? undefined : `managed-identity:${match[1].toLowerCase()}/${match[2].toLowerCase()}`;
+}
 
 export const FEDERATED_CREDENTIAL_TYPES: readonly string[] = [TYPES.federatedIdentityCredential, TYPES.applicationFederatedIdentityCredential];
 export const SERVICE_ACCOUNT_TYPES: readonly string[] = [TYPES.serviceAccount, TYPES.serviceAccountPatch];

@@ -365,3 +365,55 @@ describe("day-one and day-two behaviour of the components", () => {
         }
     });
 });
+
+describe("serviceAccounts in classic mode, for both principal kinds", () => {
+    it("gives an app registration one FIC per cluster and ServiceAccount, the own one keeping fic-<cluster>", async () => {
+        const run = await runStack({
+            stack: "code",
+            program: () => {
+                const cluster = new WorkloadIdentityCluster("main", clusterArgs);
+                new WorkloadIdentity("app", {
+                    resourceGroupName: "rg-code",
+                    namespace: "api",
+                    serviceAccount: "app",
+                    principal: "application",
+                    applicationOwners: [OWNER],
+                    serviceAccounts: [{ namespace: "api", name: "app" }, { namespace: "tenant-a", name: "app" }],
+                    clusters: { main: cluster.bindWorkload("api") },
+                });
+            },
+        });
+        assert.deepEqual(
+            ofType(run.resources, "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential").map((f) => [
+                f.name,
+                f.inputs.displayName,
+                f.inputs.subject,
+            ]),
+            [
+                ["app-fic-main", "fic-main", "system:serviceaccount:api:app"],
+                ["app-fic-main-tenant-a-app", "fic-main-tenant-a-app", "system:serviceaccount:tenant-a:app"],
+            ],
+        );
+    });
+
+    it("refuses two ServiceAccounts, or a ServiceAccount and a federation, whose FIC names would be the same", async () => {
+        const error = await failureOf(() => {
+            const cluster = new WorkloadIdentityCluster("main", clusterArgs);
+            new WorkloadIdentity("api", {
+                resourceGroupName: "rg-code",
+                namespace: "api",
+                serviceAccounts: [{ namespace: "api", name: "api" }, { namespace: "a", name: "b-c" }, { namespace: "a-b", name: "c" }],
+                federations: { "main-a-b-c": { issuer: "https://token.actions.githubusercontent.com", subject: "repo:contoso/api:environment:prod" } },
+                clusters: { main: cluster.bindWorkload("api") },
+            });
+        });
+        assert.equal(
+            error.message,
+            [
+                'Invalid WorkloadIdentity "api":',
+                "  - serviceAccounts[1] (a/b-c) on cluster main: its federated credential would be named fic-main-a-b-c, like that of federations.main-a-b-c; rename one of them.",
+                "  - serviceAccounts[2] (a-b/c) on cluster main: its federated credential would be named fic-main-a-b-c, like that of federations.main-a-b-c; rename one of them.",
+            ].join("\n"),
+        );
+    });
+});

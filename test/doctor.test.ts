@@ -6,8 +6,10 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { SignJWT, decodeJwt, generateKeyPair } from "jose";
 import { declaredCredentials, diagnose, type Declared, type Presented } from "../doctor/diagnose";
+import { declaredBindings, type DeclaredBinding } from "../doctor/bindings";
 import { trustMap } from "../plan/model";
-import { flattenConfig, runCommittedStack, runStack } from "../testing/mock-runner";
+import { PLACEHOLDER_TENANT_ID, flattenConfig, placeholderClientId, placeholderIssuerUrl, runCommittedStack, runStack, type RecordedResource } from "../testing/mock-runner";
+import { WorkloadIdentity, WorkloadIdentityCluster } from "../components";
 
 const ROOT = path.resolve(__dirname, "..");
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -250,5 +252,136 @@ describe("the doctor", () => {
             assert.equal(result.status, 2);
             assert.match(result.stderr, /^Give --token, or --issuer and --subject\./);
         });
+    });
+});
+
+describe("the doctor and identity bindings", () => {
+    const BINDING_AUDIENCE = "api://AKSIdentityBinding";
+    const A = placeholderIssuerUrl("westeurope", "aks-a");
+    const B = placeholderIssuerUrl("westeurope", "aks-b");
+    const C = placeholderIssuerUrl("westeurope", "aks-c");
+    let resources: readonly RecordedResource[];
+
+    /**
+     * Clusters a, b, c; workload api binds to a and b (ServiceAccounts api/api and tenant-a/api),
+     * web is classic on c, jobs is half-way (binding and its classic FIC) on c.
+     */
+    before(async () => {
+        ({ privateKey: signingKey } = await generateKeyPair("RS256"));
+        const run = await runStack({
+            stack: "code",
+            program: () => {
+                const clusters = Object.fromEntries(
+                    ["a", "b", "c"].map((key) => [
+                        key,
+                        new WorkloadIdentityCluster(key, {
+                            resourceGroupName: "rg-code",
+                            location: "westeurope",
+                            clusterName: `aks-${key}`,
+                            systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 2 },
+                            adminGroupObjectIds: ["11111111-1111-1111-1111-111111111111"],
+                            authorizedIpRanges: ["203.0.113.0/24"],
+                        }),
+                    ]),
+                );
+                const target = (key: string, namespace: string) => ({ ...clusters[key].bindWorkload(namespace), clusterResourceGroupName: "rg-code", clusterName: clusters[key].name });
+                new WorkloadIdentity("api", {
+                    resourceGroupName: "rg-code",
+                    namespace: "api",
+                    identityBinding: true,
+                    serviceAccounts: [{ namespace: "api", name: "api" }, { namespace: "tenant-a", name: "api" }],
+                    clusters: { a: target("a", "api"), b: target("b", "api") },
+                });
+                new WorkloadIdentity("web", { resourceGroupName: "rg-code", namespace: "web", clusters: { c: target("c", "web") } });
+                new WorkloadIdentity("jobs", { resourceGroupName: "rg-code", namespace: "jobs", identityBinding: true, keepClassicCredentials: true, clusters: { c: target("c", "jobs") } });
+            },
+        });
+        resources = run.resources;
+    });
+
+    const check = async (claims: { iss: string; sub: string; aud?: string }, issuers: Record<string, string> = { a: A, b: B, c: C }) =>
+        diagnose(presented(await token({ aud: BINDING_AUDIENCE, ...claims })), declaredCredentials(trustMap(resources), issuers), NOW, declaredBindings(resources, issuers));
+
+    it("reads the bindings and the ServiceAccounts their RBAC allows from the graph", () => {
+        const expected = (cluster: string, issuer: string | undefined): DeclaredBinding => ({
+            workload: "api",
+            cluster,
+            name: "api",
+            serviceAccounts: [{ namespace: "api", name: "api" }, { namespace: "tenant-a", name: "api" }],
+            issuer,
+        });
+        assert.deepEqual(declaredBindings(resources, { a: A }), [
+            expected("a", A),
+            expected("b", undefined),
+            { workload: "jobs", cluster: "c", name: "jobs", serviceAccounts: [{ namespace: "jobs", name: "jobs" }], issuer: undefined },
+        ]);
+    });
+
+    it("accepts a binding token of an allowed ServiceAccount from a bound cluster, and says what Entra ID sees", async () => {
+        const result = await check({ iss: B, sub: "system:serviceaccount:tenant-a:api" });
+        assert.equal(result.verdict, "match");
+        assert.equal(result.ok, true);
+        assert.equal(result.headline, "OK: the AKS identity binding proxy accepts this token (the cluster has a binding for the identity, and RBAC lets the ServiceAccount use it).");
+        assert.deepEqual(result.findings, [
+            "the identity binding proxy of cluster b exchanges it for the identity of workload api (binding api; RBAC lets tenant-a/api use it). Entra ID sees the binding's own issuer and AKS's credential aks-identity-binding, not this token; the application must send it through the proxy (token proxy enabled on WorkloadIdentityCredential).",
+        ]);
+    });
+
+    it("refuses a ServiceAccount the RBAC does not allow, and a cluster without the binding", async () => {
+        const notAllowed = await check({ iss: A, sub: "system:serviceaccount:tenant-b:api" });
+        assert.equal(notAllowed.verdict, "no match");
+        assert.deepEqual(notAllowed.findings, [
+            'no identity binding of this stack lets ServiceAccount tenant-b/api use its identity (the subjects of its ClusterRoleBinding): workload api allows api/api, tenant-a/api on clusters a, b; workload jobs allows jobs/jobs on clusters c. Add { namespace: "tenant-b", name: "api" } to the workload\'s serviceAccounts, or run the pod as one of those.',
+        ]);
+        const otherCluster = await check({ iss: C, sub: "system:serviceaccount:api:api" });
+        assert.equal(otherCluster.verdict, "no match");
+        assert.deepEqual(otherCluster.findings, [
+            `the token comes from a cluster where no identity binding of this stack lets api/api use an identity; the bindings that allow it are on: a ${A}, b ${B}. Add the token's cluster to the workload's clusters.`,
+        ]);
+    });
+
+    it("cannot tell which cluster issued a binding token without the clusters' issuer URLs", async () => {
+        const result = await check({ iss: A, sub: "system:serviceaccount:api:api" }, {});
+        assert.equal(result.verdict, "cannot tell");
+        assert.equal(result.headline, undefined, "the usual line: pass the cluster issuers");
+        assert.deepEqual(result.findings, [
+            "the clusters' issuer URLs are known only after deployment: pass --outputs or --cluster-issuer to compare. Clusters whose identity bindings let api/api use an identity: a, b.",
+        ]);
+    });
+
+    it("says a token for Entra ID from a binding-mode workload bypasses the proxy, whatever the issuers", async () => {
+        for (const issuers of [{ a: A, b: B, c: C }, {}] as Record<string, string>[]) {
+            const result = await check({ iss: A, sub: "system:serviceaccount:api:api", aud: AUDIENCE }, issuers);
+            assert.equal(result.verdict, "no match");
+            assert.deepEqual(result.findings, [
+                `workload api uses identity bindings on clusters a, b, without a federated credential for those clusters' issuers, so Entra ID refuses this token for ["${AUDIENCE}"]: its pods must carry the annotation azure.workload.identity/use-identity-binding: "true" (the webhook then projects a token for api://AKSIdentityBinding and the proxy variables) and the application must enable the token proxy on WorkloadIdentityCredential.`,
+            ]);
+        }
+        const classic = await check({ iss: C, sub: "system:serviceaccount:web:web", aud: AUDIENCE });
+        assert.deepEqual(classic.findings, ["matches workload web, credential fic-c (cluster c)."], "a classic workload beside it is unaffected");
+        // While keepClassicCredentials keeps the FIC, a token for Entra ID still works.
+        const halfway = await check({ iss: C, sub: "system:serviceaccount:jobs:jobs", aud: AUDIENCE });
+        assert.deepEqual(halfway.findings, ["matches workload jobs, credential fic-c (cluster c)."]);
+        const halfwayUnknown = await check({ iss: C, sub: "system:serviceaccount:jobs:jobs", aud: AUDIENCE }, {});
+        assert.equal(halfwayUnknown.verdict, "cannot tell", "its classic FIC could still accept it");
+    });
+
+    it("explains a token whose issuer is an identity binding's: AKS's own credential accepts it", async () => {
+        const issuer = `https://ib.oic.prod-aks.azure.com/${PLACEHOLDER_TENANT_ID}/${placeholderClientId("api")}`;
+        const result = await check({ iss: issuer, sub: "7d3c2f9e-5b1a-4c8d-9e2f-1a3b5c7d9e0f", aud: AUDIENCE });
+        assert.equal(result.verdict, "cannot tell");
+        assert.equal(result.headline, "CANNOT TELL offline: the federated credential that accepts this token is AKS's own (aks-identity-binding), not the stack's; check it as below.");
+        assert.deepEqual(result.findings, [
+            `the issuer "${issuer}" is the one AKS keeps for the identity bindings of managed identity ${placeholderClientId("api")} (tenant ${PLACEHOLDER_TENANT_ID}): the AKS proxy presents such tokens to Entra ID, which accepts them through the federated credential aks-identity-binding that AKS created on the identity. The stack does not declare that credential (AKS owns it), so it cannot be checked offline.`,
+            "Check that it exists and names this issuer: az identity federated-credential show --name aks-identity-binding --identity-name <identity> --resource-group <group>; and that the cluster has the binding: az aks identity-binding list --cluster-name <cluster> --resource-group <group>. Identity bindings of this stack: workload api allows api/api, tenant-a/api on clusters a, b; workload jobs allows jobs/jobs on clusters c.",
+        ]);
+    });
+
+    it("refuses a binding token when no workload of the stack uses bindings", async () => {
+        const result = diagnose(presented(await token({ iss: C, sub: "system:serviceaccount:web:web", aud: BINDING_AUDIENCE })), [], NOW, []);
+        assert.equal(result.verdict, "no match");
+        assert.deepEqual(result.findings, [
+            'the token\'s audience is api://AKSIdentityBinding: the webhook projects it for pods annotated azure.workload.identity/use-identity-binding: "true", for the AKS identity binding proxy, but no workload of this stack uses identity bindings, so no proxy has a binding to exchange it with. Remove the annotation from the pod, or set identityBinding: true on the workload.',
+        ]);
     });
 });

@@ -9,6 +9,9 @@ const USAGE = `Usage: npm run doctor -- (--stack NAME | --config FILE) (--token 
 
 Explains, offline, why Entra ID would refuse a workload's token exchange (AADSTS70021): it
 compares the token's iss, sub, aud and exp with the federated credentials the stack declares.
+A token of identity binding mode (aud api://AKSIdentityBinding) is checked against the stack's
+identity bindings and the ServiceAccounts their RBAC allows; one whose issuer is an identity
+binding's (https://ib.oic.prod-aks.azure.com/...) is explained.
 
   --token JWT|@FILE       the projected ServiceAccount token (cat $AZURE_FEDERATED_TOKEN_FILE in the
                           pod), or @path to a file holding it; decoded, never printed or sent anywhere
@@ -20,10 +23,11 @@ compares the token's iss, sub, aud and exp with the federated credentials the st
   --stack NAME, --config FILE  as for npm run plan
   --help                  show this text
 
-Exit codes: 0 a credential accepts the token (OK), 1 Entra ID would refuse it (NO MATCH, the
-reasons are printed), 2 usage (also an unreadable --token or --outputs file), 3 cannot tell without
-the cluster issuer (only a cluster whose issuer URL was not given could accept it), 4 the stack's
-config has problems or the doctor failed (AKSWI_DEBUG=1 prints the stack trace).`;
+Exit codes: 0 a credential (or an identity binding with its RBAC) accepts the token (OK), 1 Entra
+ID would refuse it (NO MATCH, the reasons are printed), 2 usage (also an unreadable --token or
+--outputs file), 3 cannot tell offline (only a cluster whose issuer URL was not given could accept
+it, or the credential is AKS's own aks-identity-binding), 4 the stack's config has problems or the
+doctor failed (AKSWI_DEBUG=1 prints the stack trace).`;
 
 /** Exit codes, as the usage says. */
 const EXIT = { match: 0, noMatch: 1, usage: 2, cannotTell: 3, failed: 4 } as const;
@@ -155,9 +159,10 @@ async function main(): Promise<void> {
     // so that --help and usage errors answer at once.
     const { runSelectedStack, selectStack } = await import("./stack-run");
     const { trustMap } = await import("../plan/model");
+    const { declaredBindings } = await import("../doctor/bindings");
     const { file, stack } = selectStack(values, USAGE);
     const run = await runSelectedStack(file, stack, EXIT.failed);
-    const result = diagnose(presented, declaredCredentials(trustMap(run.resources), issuers), new Date());
+    const result = diagnose(presented, declaredCredentials(trustMap(run.resources), issuers), new Date(), declaredBindings(run.resources, issuers));
     const verdict = VERDICTS[result.verdict];
 
     const lines = [
@@ -166,7 +171,7 @@ async function main(): Promise<void> {
         `       aud ${presented.audiences.join(", ") || "(none)"}`,
         ...(presented.expiresAt === undefined ? [] : [`       exp ${presented.expiresAt.toISOString()}`]),
         "",
-        verdict.line,
+        result.headline ?? verdict.line,
         ...result.findings.map((finding) => `  - ${finding}`),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);

@@ -27,6 +27,10 @@ export interface WorkloadClusterBinding {
     kubernetesProvider: KubernetesProvider;
     /** Resources the ServiceAccount waits for: the admin grants and, when declared, the namespace. */
     dependsOn: pulumi.Resource[];
+    /** Resource group of the managed cluster, where its identity bindings live (identity binding mode). */
+    clusterResourceGroupName?: pulumi.Input<string>;
+    /** Azure name of the managed cluster, the parent of its identity bindings (identity binding mode). */
+    clusterName?: pulumi.Input<string>;
 }
 
 const CLUSTER_ADMIN_ROLE = { name: "Azure Kubernetes Service RBAC Cluster Admin", guid: BUILT_IN_ROLES["Azure Kubernetes Service RBAC Cluster Admin"] } as const;
@@ -57,12 +61,16 @@ export class ClusterAccess {
      */
     public readonly rbacReadiness: KubernetesRbacReadiness;
     private readonly namespaces = new Map<string, corev1.Namespace>();
+    private readonly clusterResourceGroupName: pulumi.Input<string>;
+    private readonly clusterName: pulumi.Output<string>;
 
     constructor(
         private readonly component: pulumi.ComponentResource,
         private readonly name: string,
         args: ClusterAccessArgs,
     ) {
+        this.clusterResourceGroupName = args.resourceGroupName;
+        this.clusterName = args.clusterName;
         const adminGrants: Record<string, authorization.RoleAssignment> = {};
         for (const [key, admin] of Object.entries(args.clusterAdmins ?? {})) {
             const roleDefinitionId = args.clusterId.apply((id) => roleDefinitionIdAt(CLUSTER_ADMIN_ROLE, id));
@@ -140,7 +148,7 @@ export class ClusterAccess {
         if (declared !== undefined) {
             dependsOn.push(declared);
         }
-        return { oidcIssuerUrl, kubernetesProvider: this.provider, dependsOn };
+        return { oidcIssuerUrl, kubernetesProvider: this.provider, dependsOn, clusterResourceGroupName: this.clusterResourceGroupName, clusterName: this.clusterName };
     }
 }
 

@@ -31,7 +31,14 @@ export const TYPES = {
     deployment: "kubernetes:apps/v1:Deployment",
     job: "kubernetes:batch/v1:Job",
     rbacReadiness: "pulumi-nodejs:dynamic/aks-workload-identity:KubernetesRbacReadiness",
+    genericResource: "azure-native:resources:Resource",
+    clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
 } as const;
+
+/** The identity bindings among a workload's children (a generic resource of type identityBindings). */
+function bindingsOf(resources: Resources, workload: RecordedResource): RecordedResource[] {
+    return childrenOf(resources, workload, [TYPES.genericResource]).filter((r) => str(r.inputs.resourceType).toLowerCase() === "identitybindings");
+}
 
 const FIC_TYPES: readonly string[] = [TYPES.fic, TYPES.applicationFic];
 const SERVICE_ACCOUNT_TYPES: readonly string[] = [TYPES.serviceAccount, TYPES.serviceAccountPatch];
@@ -73,10 +80,22 @@ export interface Grant {
     readonly principalType: string;
 }
 
+/** An AKS identity binding: the identity mapped to one cluster, and the ServiceAccounts its RBAC allows. */
+export interface IdentityBindingEntry {
+    /** Azure name of the binding. */
+    readonly name: string;
+    /** The cluster key, when the binding's cluster is one of the stack's. */
+    readonly cluster: string | undefined;
+    /** The ServiceAccounts the ClusterRoleBinding lets use the identity, in that cluster. */
+    readonly serviceAccounts: readonly { readonly namespace: string; readonly name: string }[];
+}
+
 export interface TrustEntry {
     readonly workload: string;
     readonly principal: { readonly kind: "managed identity" | "app registration"; readonly name: string };
     readonly federations: readonly Federation[];
+    /** Identity binding mode: one binding per cluster instead of a FIC per ServiceAccount. */
+    readonly bindings: readonly IdentityBindingEntry[];
     readonly grants: readonly Grant[];
 }
 
@@ -258,6 +277,17 @@ export function trustMap(resources: Resources): TrustEntry[] {
                               },
                 };
             });
+            const roleBindings = childrenOf(resources, workload, [TYPES.clusterRoleBinding]);
+            const bindings = bindingsOf(resources, workload).map((binding): IdentityBindingEntry => {
+                const clusterName = str(binding.inputs.parentResourcePath).split("/").pop() ?? "";
+                const cluster = clusters.find((c) => c.cluster !== undefined && str(c.cluster.inputs.resourceName) === clusterName);
+                const subjects = roleBindings
+                    .filter((rb) => cluster !== undefined && providerUrn(rb.provider) === cluster.providerUrn)
+                    .flatMap((rb) => (rb.inputs.subjects ?? []) as { kind?: string; namespace?: string; name?: string }[])
+                    .filter((subject) => subject.kind === "ServiceAccount")
+                    .map((subject) => ({ namespace: str(subject.namespace), name: str(subject.name) }));
+                return { name: str(binding.inputs.resourceName, binding.name), cluster: cluster?.key, serviceAccounts: subjects };
+            });
             const grants = childrenOf(resources, workload, [TYPES.roleAssignment]).map(
                 (assignment): Grant => ({
                     key: assignment.name.startsWith(`${workload.name}-ra-`) ? assignment.name.slice(workload.name.length + 4) : assignment.name,
@@ -272,6 +302,7 @@ export function trustMap(resources: Resources): TrustEntry[] {
                     ? { kind: "managed identity" as const, name: str(identity.inputs.resourceName, identity.name) }
                     : { kind: "app registration" as const, name: str(application?.inputs.displayName, workload.name) },
                 federations,
+                bindings,
                 grants,
             };
         });
@@ -309,9 +340,12 @@ export function trustChainProblems(resources: Resources): string[] {
             const cluster = clusters.find((c) => c.providerUrn === providerUrn(account.provider));
             const subject = `system:serviceaccount:${metadata.namespace}:${metadata.name}`;
             const trusting = fics.filter((f) => f.inputs.issuer === cluster?.issuer && f.inputs.subject === subject);
-            if (trusting.length !== 1) {
+            // In identity binding mode AKS's own aks-identity-binding credential trusts the
+            // ServiceAccounts (through the binding and its RBAC): none of ours may.
+            const expected = bindingsOf(resources, workload).length > 0 ? 0 : 1;
+            if (trusting.length !== expected) {
                 problems.push(
-                    `workload ${workload.name}: ServiceAccount ${metadata.namespace}/${metadata.name} in cluster ${cluster?.key ?? "?"} is trusted by ${trusting.length} federated credentials (expected 1).`,
+                    `workload ${workload.name}: ServiceAccount ${metadata.namespace}/${metadata.name} in cluster ${cluster?.key ?? "?"} is trusted by ${trusting.length} federated credentials (expected ${expected}).`,
                 );
             }
             const clientId = metadata.annotations[CLIENT_ID_ANNOTATION];

@@ -83,7 +83,14 @@ function trustText(entry: PlanTrustEntry): string[] {
             `      -> ${target(federation)}`,
         );
     }
-    if (entry.federations.length === 0) {
+    for (const binding of entry.bindings) {
+        const accounts = binding.serviceAccounts.map((a) => `${a.namespace}/${a.name}`).join(", ") || "none";
+        lines.push(
+            `    identity binding ${binding.name} on cluster ${binding.cluster ?? "(outside this stack)"} (AKS's aks-identity-binding credential)`,
+            `      -> ServiceAccounts allowed by RBAC use-managed-identity: ${accounts}`,
+        );
+    }
+    if (entry.federations.length === 0 && entry.bindings.length === 0) {
         lines.push("    no federated credentials");
     }
     for (const grant of entry.grants) {
@@ -166,6 +173,17 @@ export function renderMermaid(plan: Plan): string {
                 edges.push(`  ${fic} --> ${mermaidId("sa", federation.cluster, account.namespace, account.name)}`);
             }
         }
+        for (const binding of entry.bindings) {
+            const id = mermaidId("binding", entry.workload, binding.name);
+            lines.push(`    ${id}{{${mermaidLabel(`identity binding ${binding.name}<br/>cluster ${binding.cluster ?? "?"}`)}}}:::fic`);
+            edges.push(`  ${principal} --> ${id}`);
+            const bindingCluster = binding.cluster;
+            if (bindingCluster !== undefined) {
+                for (const account of binding.serviceAccounts) {
+                    edges.push(`  ${id} -. ${mermaidLabel("RBAC use-managed-identity")} .-> ${mermaidId("sa", bindingCluster, account.namespace, account.name)}`);
+                }
+            }
+        }
         lines.push("  end");
         for (const grant of entry.grants) {
             edges.push(`  ${scopes.get(show(grant.scope)) as string} -- ${mermaidLabel(`grants ${grant.role}`)} --> ${principal}`);
@@ -182,6 +200,14 @@ export function renderMermaid(plan: Plan): string {
                 const style = account.mode === "not created" ? "notcreated" : account.mode;
                 const how = { created: "created by this stack", patched: "patched: annotations only", "not created": "not created by this stack" }[account.mode];
                 accounts.set(id, `    ${id}[${mermaidLabel(`ServiceAccount<br/>${account.namespace}/${account.name}<br/>${how}`)}]:::${style}`);
+            }
+        }
+        for (const binding of plan.trust.flatMap((e) => e.bindings).filter((b) => b.cluster === cluster.key)) {
+            for (const account of binding.serviceAccounts) {
+                const id = mermaidId("sa", cluster.key, account.namespace, account.name);
+                if (!accounts.has(id)) {
+                    accounts.set(id, `    ${id}[${mermaidLabel(`ServiceAccount<br/>${account.namespace}/${account.name}<br/>allowed by the identity binding`)}]:::created`);
+                }
             }
         }
         lines.push(...accounts.values(), "  end");

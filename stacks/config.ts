@@ -4,7 +4,8 @@ import { ConfigError, configKey as key, foreignKeyProblems, rule, issueProblems,
 
 export { formatConfigProblems, type ConfigProblem } from "./config-problems";
 import {
-    MAX_FEDERATED_CREDENTIALS,
+    federatedCredentialBudgetProblem,
+    identityBindingNameClashes,
     NAME_LIMITS,
     aksNodeResourceGroupName,
     apiServerAccessProblem,
@@ -326,6 +327,11 @@ const workloadSchema = z.strictObject({
         })
         .optional(),
     quickstart: bool.default(false),
+    identityBinding: bool.default(false),
+    keepClassicCredentials: bool.default(false),
+    serviceAccounts: z
+        .array(z.strictObject({ namespace: z.string().superRefine(rule(namespaceProblem)), name: z.string().superRefine(rule(serviceAccountNameProblem)) }))
+        .optional(),
 });
 
 /** The kubelogin modes the deprecated `kubeloginMode` key still accepts (and ignores). */
@@ -828,13 +834,17 @@ function semanticProblems(stack: LenientStack, today: Date): ConfigProblem[] {
         }
         const federations = Object.entries(workload.federations ?? {});
         const uniqueTargets = [...new Set(targets)];
-        const credentials = uniqueTargets.length + federations.length;
-        if (credentials > MAX_FEDERATED_CREDENTIALS) {
-            add(
-                `${path}`,
-                `${credentials} federated credentials (${uniqueTargets.length} clusters, ${federations.length} federations); Entra ID allows at most ${MAX_FEDERATED_CREDENTIALS} per identity.`,
-            );
-        }
+        const allowed = workload.serviceAccounts ?? (workload.namespace === undefined ? [] : [{ namespace: workload.namespace, name: workload.serviceAccount ?? workloadKey }]);
+        add(
+            path,
+            federatedCredentialBudgetProblem({
+                clusters: uniqueTargets.length,
+                serviceAccounts: allowed.length,
+                federations: federations.length,
+                identityBinding: workload.identityBinding === true,
+                keepClassicCredentials: workload.identityBinding === true && workload.keepClassicCredentials === true,
+            }),
+        );
         if (workload.namespace === undefined && !workload.invalid.has("namespace") && targets.length > 0) {
             add(`${path}.namespace`, "required string is missing: the workload runs on a cluster, and its ServiceAccount lives in a namespace. Use clusters: [] for an identity that only has federations.");
         }
@@ -962,6 +972,15 @@ function semanticProblems(stack: LenientStack, today: Date): ConfigProblem[] {
         if (workload.quickstart === true) {
             const label = nameLimitProblem(NAME_LIMITS.kubernetesLabelValue, quickstartName(workloadKey));
             add(`${path}.quickstart`, label === undefined ? undefined : `true, but the quick-start is named <key>-quickstart, and its ${label} Shorten the workload key.`);
+        }
+    }
+
+    for (const clash of identityBindingNameClashes(Object.entries(stack.workloads).filter(([, w]) => w.identityBinding === true).map(([k]) => k))) {
+        add("workloads", clash);
+    }
+    for (const [workloadKey, workload] of Object.entries(stack.workloads)) {
+        if (workload.identityBinding === true && workload.principal === "application") {
+            add(`workloads.${workloadKey}.identityBinding`, "true, but principal is application: AKS identity bindings map a user-assigned managed identity only. Use principal: managedIdentity, or identityBinding: false.");
         }
     }
 

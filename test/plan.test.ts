@@ -210,6 +210,26 @@ function strings(value: unknown): string[] {
     return value !== null && typeof value === "object" ? Object.values(value).flatMap(strings) : [];
 }
 
+describe("identity bindings in the trust map", () => {
+    it("shows prod's binding-mode workload with one binding per cluster and the ServiceAccounts its RBAC allows, and no FIC problem", async () => {
+        const run = await runCommittedStack("prod");
+        const reports = trustMap(run.resources).find((e) => e.workload === "reports");
+        const accounts = [
+            { namespace: "reports", name: "reports" },
+            { namespace: "tenant-contoso", name: "reports" },
+            { namespace: "tenant-fabrikam", name: "reports" },
+        ];
+        assert.deepEqual(reports?.federations, []);
+        assert.deepEqual(reports?.bindings, [
+            { name: "reports", cluster: "blue", serviceAccounts: accounts },
+            { name: "reports", cluster: "green", serviceAccounts: accounts },
+        ]);
+        assert.deepEqual(trustChainProblems(run.resources).filter((p) => p.startsWith("workload reports")), []);
+        const mermaid = renderMermaid(buildPlan("prod", run)).split("\n");
+        assert.ok(mermaid.includes('  binding_reports_reports -. "RBAC use-managed-identity" .-> sa_green_tenant_contoso_reports'), mermaid.join("\n"));
+    });
+});
+
 describe("values the mocks invent", () => {
     it("are never printed as real, in any format of any committed stack", async () => {
         for (const stack of ["dev", "staging", "prod"]) {
@@ -321,6 +341,7 @@ describe("the Mermaid trust map", () => {
                         { name: "fic-main", issuer: UNKNOWN, cluster: "main", subject: "system:serviceaccount:tools:chart", audiences: ["api://AzureADTokenExchange"], serviceAccount: undefined },
                         { name: "fic-ci", issuer: "https://token.actions.githubusercontent.com", cluster: undefined, subject: "repo:example/app:environment:dev", audiences: ["api://AzureADTokenExchange"], serviceAccount: undefined },
                     ],
+                    bindings: [],
                     grants: [],
                 },
             ],

@@ -180,6 +180,20 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
                 state: { ...inputs, objectId: placeholderGuid("service-principal", clientId), applicationTenantId: PLACEHOLDER_TENANT_ID },
             };
         }
+        case "azure-native:resources:Resource": {
+            const id = `/subscriptions/${PLACEHOLDER_SUBSCRIPTION_ID}/resourceGroups/${str("resourceGroupName", "rg-placeholder")}/providers/${str("resourceProviderNamespace", "")}/${str("parentResourcePath", "")}/${str("resourceType", "")}/${str("resourceName", name)}`;
+            if (str("resourceType", "").toLowerCase() !== "identitybindings") {
+                return { id, state: inputs };
+            }
+            const given = (inputs.properties ?? {}) as { managedIdentity?: { resourceId?: unknown } };
+            const identityName = String(given.managedIdentity?.resourceId ?? name).split("/").pop() as string;
+            const properties = {
+                ...given,
+                oidcIssuer: { oidcIssuerUrl: `https://ib.oic.prod-aks.azure.com/${PLACEHOLDER_TENANT_ID}/${placeholderClientId(identityName)}` },
+                provisioningState: "Succeeded",
+            };
+            return { id, state: { ...inputs, name: str("resourceName", name), properties } };
+        }
         default:
             return { id: `${name}-id`, state: inputs };
     }

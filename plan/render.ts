@@ -206,7 +206,7 @@ export function renderMermaid(plan: Plan): string {
             for (const account of binding.serviceAccounts) {
                 const id = mermaidId("sa", cluster.key, account.namespace, account.name);
                 if (!accounts.has(id)) {
-                    accounts.set(id, `    ${id}[${mermaidLabel(`ServiceAccount<br/>${account.namespace}/${account.name}<br/>allowed by the identity binding`)}]:::created`);
+                    accounts.set(id, `    ${id}[${mermaidLabel(`ServiceAccount<br/>${account.namespace}/${account.name}<br/>allowed by the identity binding`)}]:::notcreated`);
                 }
             }
         }

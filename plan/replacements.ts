@@ -170,6 +170,23 @@ export const REPLACE_RULES: readonly ResourceRules[] = [
         deleteFirstSource: AZUREAD_DELETE_FIRST,
     },
     {
+        // The generic resource this stack uses for AKS identity bindings (API 2026-05-01).
+        type: "azure-native:resources:Resource",
+        replaceOn: [
+            ...rules(
+                `${AZURE_NATIVE_DIFF} of /{resourceGroupName}/providers/{resourceProviderNamespace}/{parentResourcePath}/{resourceType}/{resourceName}`,
+                "resourceGroupName",
+                "resourceProviderNamespace",
+                "parentResourcePath",
+                "resourceType",
+                "resourceName",
+            ),
+            ...rules(`${MUTABILITY}: IdentityBinding.properties.managedIdentity is create-only (IdentityBinding.tsp, 2026-04-01)`, "properties.managedIdentity"),
+        ],
+        deleteFirst: "always",
+        deleteFirstSource: AZURE_NATIVE_DELETE_FIRST,
+    },
+    {
         type: "pulumi-nodejs:dynamic/aks-workload-identity:KubernetesRbacReadiness",
         // Its provider's diff (components/rbac-readiness-provider.ts) reports changes, never
         // replaces: a new kubeconfig or grant waits again in place.

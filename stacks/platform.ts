@@ -182,7 +182,7 @@ export function stackOutputs(platform: Platform) {
                     podLabels: workload.podLabels,
                     serviceAccountAnnotations: workload.namespace === undefined ? undefined : workload.serviceAccountAnnotations,
                     podAnnotations: workload.podAnnotations,
-                    identityBindingIssuerUrl: platform.config.workloads[key].identityBinding ? workload.identityBindingIssuerUrl : undefined,
+                    ...(platform.config.workloads[key].identityBinding ? { identityBindingIssuerUrl: workload.identityBindingIssuerUrl } : {}),
                 },
             ]),
         ),

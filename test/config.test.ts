@@ -105,6 +105,8 @@ describe("stack config", () => {
                     roleAssignments: {},
                     federations: {},
                     quickstart: false,
+                    identityBinding: false,
+                    keepClassicCredentials: false,
                 },
             },
         });
@@ -159,7 +161,7 @@ describe("stack config", () => {
                 'aks-workload-identity:clusters.main.authorizedIpRanges.0: invalid IP range "203.0.113.0/33". Allowed values are IPv4 addresses or CIDR ranges such as 203.0.113.0/24.',
                 'aks-workload-identity:workloads.orders-api.namespace: invalid namespace "Orders". Allowed values are RFC 1123 labels: at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit.',
                 "aks-workload-identity:workloads.orders-api.tokenExpirationSeconds: invalid token expiration 60. Allowed values are whole seconds from 3600 to 86400: the webhook rejects pods outside that range.",
-                'aks-workload-identity:workloads.orders-api.serviceaccount: unknown key "serviceaccount". Did you mean "serviceAccount"? Allowed keys are: name, namespace, serviceAccount, createNamespace, createServiceAccount, annotateExistingServiceAccount, principal, clusters, tokenExpirationSeconds, roleAssignments, federations, keyVault, quickstart.',
+                'aks-workload-identity:workloads.orders-api.serviceaccount: unknown key "serviceaccount". Did you mean "serviceAccount"? Allowed keys are: name, namespace, serviceAccount, createNamespace, createServiceAccount, annotateExistingServiceAccount, principal, clusters, tokenExpirationSeconds, roleAssignments, federations, keyVault, quickstart, identityBinding, keepClassicCredentials, serviceAccounts.',
                 "aks-workload-identity:clusters.main.systemPool: minCount 5 is greater than maxCount 2.",
                 'aks-workload-identity:workloads.orders-api.roleAssignments.secrets.role: unknown role "Key Vault Secret User". Did you mean "Key Vault Secrets User"? Allowed values are: a built-in role name (Key Vault Secrets User, Key Vault Secrets Officer, Key Vault Crypto User, Key Vault Certificate User, Storage Blob Data Reader, Storage Blob Data Contributor, Storage Blob Data Owner, AcrPull, AcrPush, Azure Service Bus Data Receiver, Azure Service Bus Data Sender, Azure Service Bus Data Owner, Managed Identity Operator, Network Contributor, Reader, Contributor, Owner, User Access Administrator, Role Based Access Control Administrator, Azure Kubernetes Service RBAC Cluster Admin, Azure Kubernetes Service RBAC Admin, Azure Kubernetes Service RBAC Reader, Azure Kubernetes Service RBAC Writer, Azure Kubernetes Service Cluster User Role), a role definition GUID, or a full role definition ID (/subscriptions/<guid>/providers/Microsoft.Authorization/roleDefinitions/<guid>).',
             ],
@@ -228,7 +230,7 @@ describe("stack config", () => {
             clusters[`c${i}`] = { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 }, adminGroupObjectIds: [GROUP], private: true, network: { vnetSubnetId: SUBNET } };
         }
         assert.deepEqual(problems(minimal({ clusters })), [
-            "aks-workload-identity:workloads.orders-api: 21 federated credentials (21 clusters, 0 federations); Entra ID allows at most 20 per identity.",
+            "aks-workload-identity:workloads.orders-api: 21 federated credentials for one identity (21 clusters × 1 ServiceAccount + 0 federations); Entra ID allows at most 20 per identity. Set identityBinding: true: with AKS identity bindings the identity needs one federated credential however many clusters and ServiceAccounts use it.",
         ]);
     });
 

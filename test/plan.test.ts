@@ -64,6 +64,7 @@ describe("offline plan of a small stack", () => {
                         serviceAccount: { namespace: "api", name: "api", mode: "created" },
                     },
                 ],
+                bindings: [],
                 grants: [
                     {
                         key: "kv",
@@ -197,6 +198,8 @@ describe("trust chain checks", () => {
                 ["payments", "app registration", ["fic-blue->blue:payments/payments:created", "fic-green->green:payments/payments:created"]],
                 // createServiceAccount: false: the chart owns the ServiceAccount, the stack manages none.
                 ["ingest", "managed identity", ["fic-blue->blue:undefined/undefined:undefined", "fic-green->green:undefined/undefined:undefined"]],
+                // Identity binding mode: no FIC of ours (the bindings are drawn apart).
+                ["reports", "managed identity", []],
             ],
         );
     });
@@ -299,6 +302,7 @@ describe("the Mermaid trust map", () => {
                 '  subgraph workload_orders_api["workload orders-api"]',
                 '  subgraph workload_payments["workload payments"]',
                 '  subgraph workload_ingest["workload ingest"]',
+                '  subgraph workload_reports["workload reports"]',
                 '  subgraph cluster_blue["cluster blue (aks-blue-prod)"]',
                 '  subgraph cluster_green["cluster green (aks-green-prod)"]',
             ],
@@ -315,11 +319,14 @@ describe("the Mermaid trust map", () => {
             ],
         );
         const start = lines.indexOf('  subgraph cluster_blue["cluster blue (aks-blue-prod)"]');
-        assert.deepEqual(lines.slice(start, start + 5), [
+        assert.deepEqual(lines.slice(start, start + 8), [
             '  subgraph cluster_blue["cluster blue (aks-blue-prod)"]',
             '    sa_blue_orders_orders_api["ServiceAccount<br/>orders/orders-api<br/>created by this stack"]:::created',
             '    sa_blue_payments_payments["ServiceAccount<br/>payments/payments<br/>created by this stack"]:::created',
             '    sa_blue_ingest_ingest_chart["ServiceAccount<br/>ingest/ingest-chart<br/>not created by this stack"]:::notcreated',
+            '    sa_blue_reports_reports["ServiceAccount<br/>reports/reports<br/>allowed by the identity binding"]:::notcreated',
+            '    sa_blue_tenant_contoso_reports["ServiceAccount<br/>tenant-contoso/reports<br/>allowed by the identity binding"]:::notcreated',
+            '    sa_blue_tenant_fabrikam_reports["ServiceAccount<br/>tenant-fabrikam/reports<br/>allowed by the identity binding"]:::notcreated',
             "  end",
         ]);
         // The border tells them apart, not only the label: patched is dashed, created is not.

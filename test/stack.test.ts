@@ -36,6 +36,7 @@ const T = {
     sa: "kubernetes:core/v1:ServiceAccount",
     saPatch: "kubernetes:core/v1:ServiceAccountPatch",
     readiness: "pulumi-nodejs:dynamic/aks-workload-identity:KubernetesRbacReadiness",
+    generic: "azure-native:resources:Resource",
 } as const;
 
 const SUB = PLACEHOLDER_SUBSCRIPTION_ID;
@@ -83,6 +84,14 @@ function assertTrustChain(run: RunResult): void {
         const issuer = issuers.get(clusterComponent);
         const subject = `system:serviceaccount:${metadata.namespace}:${metadata.name}`;
         const matching = fics.filter((f) => f.inputs.issuer === issuer && f.inputs.subject === subject);
+        const bindings = resources.filter((r) => r.parent === account.parent && r.type === T.generic && r.inputs.resourceType === "identityBindings");
+        if (bindings.length > 0) {
+            // Identity binding mode: AKS's own credential trusts it through the binding, none of ours does.
+            assert.equal(matching.length, 0, `no FIC of ours trusts ${subject} in binding mode`);
+            const clusterName = (resources.find((r) => r.parent === clusterComponent && r.type === T.cluster)?.inputs.resourceName ?? "") as string;
+            assert.equal(bindings.filter((b) => b.inputs.parentResourcePath === `managedClusters/${clusterName}`).length, 1, `one binding on ${clusterName} for ${subject}`);
+            continue;
+        }
         assert.equal(matching.length, 1, `exactly one FIC trusts ${subject} from ${issuer}`);
         const fic = matching[0];
         assert.deepEqual(fic.inputs.audiences, ["api://AzureADTokenExchange"]);
@@ -316,6 +325,7 @@ describe("dev stack: one cluster, managed identities", () => {
             namespace: "orders",
             serviceAccount: "orders-api",
             podLabels: { "azure.workload.identity/use": "true" },
+            podAnnotations: {},
             serviceAccountAnnotations: {
                 "azure.workload.identity/client-id": placeholderClientId("id-orders-api-dev"),
                 "azure.workload.identity/tenant-id": PLACEHOLDER_TENANT_ID,
@@ -337,17 +347,21 @@ describe("prod stack: blue and green clusters, an application principal, a chart
             [T.clusterComponent]: 2,
             [T.cluster]: 2,
             [T.pool]: 2,
-            [T.role]: 2 + 4,
+            [T.role]: 2 + 5,
             [T.k8sProvider]: 2,
-            [T.namespace]: 4,
-            [T.workloadComponent]: 3,
-            [T.identity]: 2,
+            [T.namespace]: 6,
+            [T.workloadComponent]: 4,
+            [T.identity]: 3,
             [T.fic]: 4,
             [T.app]: 1,
             [T.sp]: 1,
             [T.appFic]: 2,
-            [T.sa]: 4,
+            [T.sa]: 6,
             [T.readiness]: 2,
+            // reports in identity binding mode: one binding and its RBAC per cluster, no FIC.
+            [T.generic]: 2,
+            "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 2,
+            "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 2,
         });
     });
 

@@ -186,7 +186,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
                 return { id, state: inputs };
             }
             const given = (inputs.properties ?? {}) as { managedIdentity?: { resourceId?: unknown } };
-            const identityName = String(given.managedIdentity?.resourceId ?? name).split("/").pop() as string;
+            const resourceId = given.managedIdentity?.resourceId;
+            const identityName = (typeof resourceId === "string" ? resourceId : name).split("/").pop() as string;
             const properties = {
                 ...given,
                 oidcIssuer: { oidcIssuerUrl: `https://ib.oic.prod-aks.azure.com/${PLACEHOLDER_TENANT_ID}/${placeholderClientId(identityName)}` },

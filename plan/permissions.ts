@@ -283,11 +283,17 @@ export const REQUIREMENTS: readonly Requirement[] = [
             const parent = str(r.inputs.parentResourcePath).split("/").filter((part) => part !== "");
             const parentTypes = parent.filter((_, index) => index % 2 === 0);
             const type = str(r.inputs.resourceType);
+            // An AKS identity binding (the stable API through the generic resource): AKS writes its
+            // aks-identity-binding FIC on the identity as the caller (AKS docs, Identity bindings).
+            const identity = type.toLowerCase() === "identitybindings" ? str(record(record(r.inputs.properties).managedIdentity).resourceId) : "";
             return [
                 arm(
                     [namespace, ...parentTypes, type, "write"].join("/"),
                     armId(c, r.inputs.resourceGroupName, namespace, ...parent, type, str(r.inputs.resourceName)),
                 ),
+                ...(identity === ""
+                    ? []
+                    : [arm("Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write", identity, "let AKS write its aks-identity-binding federated credential")]),
             ];
         },
     },

@@ -574,3 +574,22 @@ describe("permission view: rendering", () => {
         );
     });
 });
+
+describe("permission view: identity bindings (issue 14)", () => {
+    it("needs identityBindings/write on the cluster and FIC write on the identity for each binding of prod, both granted", async () => {
+        const run = await runCommittedStack("prod");
+        const entries = permissionEntries(run, pipelineGrants("prod")).filter((e) => e.resource === "reports-ib-blue");
+        const identity = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-workload-identity-prod/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-reports-prod";
+        assert.deepEqual(
+            entries.map((e) => [e.action, e.scope, e.status]),
+            [
+                [
+                    "Microsoft.ContainerService/managedClusters/identityBindings/write",
+                    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-workload-identity-prod/providers/Microsoft.ContainerService/managedClusters/aks-blue-prod/identityBindings/reports",
+                    "granted",
+                ],
+                ["Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write", identity, "granted"],
+            ],
+        );
+    });
+});

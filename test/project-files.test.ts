@@ -1,24 +1,38 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
+import ts from "typescript";
 import { parse } from "yaml";
 
 const ROOT = path.resolve(__dirname, "..");
 const read = (file: string): string => readFileSync(path.join(ROOT, file), "utf8");
 
-describe("the project files the Pulumi CLI reads", () => {
-    const project = parse(read("Pulumi.yaml")) as {
-        name: string;
-        runtime: { name: string; options: { typescript: boolean; tsconfig: string } };
-        backend?: unknown;
-    };
+interface ProjectFile {
+    name: string;
+    runtime: { name: string; options: { typescript?: boolean; tsconfig?: string; nodeargs?: string } };
+    backend?: unknown;
+}
 
-    it("name the project and the transpile-only tsconfig, and no backend", () => {
+const project = parse(read("Pulumi.yaml")) as ProjectFile;
+
+/** A node process with no NODE_OPTIONS of the caller's (the tests run under tsx). */
+function node(args: readonly string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const result = spawnSync(process.execPath, args, { cwd, env, encoding: "utf8" });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("the project files the Pulumi CLI reads", () => {
+    it("name the project, load the TypeScript with register-ts.cjs, and no backend", () => {
         assert.equal(project.name, "aks-workload-identity");
         assert.equal(project.runtime.name, "nodejs");
-        assert.equal(project.runtime.options.typescript, true);
-        assert.equal(project.runtime.options.tsconfig, "tsconfig.pulumi.json");
+        // The Pulumi Node.js host (@pulumi/pulumi cmd/run) loads ts-node only when `typescript` is on.
+        assert.deepEqual(project.runtime.options, { typescript: false, nodeargs: "--require ./register-ts.cjs" });
+        assert.ok(existsSync(path.join(ROOT, "register-ts.cjs")), "the hook nodeargs names is committed");
         // A committed backend.url would override the backend a pipeline selects.
         assert.equal(project.backend, undefined);
     });
@@ -27,11 +41,13 @@ describe("the project files the Pulumi CLI reads", () => {
         const strip = (text: string) => JSON.parse(text) as { compilerOptions: Record<string, unknown>; files?: string[] };
         const host = strip(read("tsconfig.pulumi.json"));
         const check = strip(read("tsconfig.json"));
+        // Also what ts-node would do, should typescript be turned back on: transpile only.
         assert.equal(host.compilerOptions.noCheck, true);
         assert.deepEqual(host.files, ["index.ts"]);
         for (const option of ["module", "moduleResolution", "strict", "useDefineForClassFields", "esModuleInterop", "target"]) {
             assert.equal(host.compilerOptions[option], check.compilerOptions[option], option);
         }
+        assert.equal(host.compilerOptions.useDefineForClassFields, false);
     });
 
     it("keep Node.js and TypeScript where Pulumi's runtime needs them", () => {
@@ -39,6 +55,8 @@ describe("the project files the Pulumi CLI reads", () => {
         assert.equal(pkg.engines.node, ">=22");
         assert.equal(pkg.devDependencies.typescript, "~5.9");
         assert.equal(pkg.devDependencies["@types/node"], "^24.19.4");
+        // register-ts.cjs uses the esbuild that tsx brings.
+        assert.equal(typeof pkg.devDependencies.tsx, "string", "tsx is a devDependency");
         assert.equal(pkg.main, "index.ts");
     });
 
@@ -53,3 +71,198 @@ describe("the project files the Pulumi CLI reads", () => {
         assert.equal(process.versions.node.split(".")[0], "24", `the tests run on Node.js 24, not ${process.versions.node}`);
     });
 });
+
+/**
+ * A fixture of the TypeScript whose emit differs between compilers and settings: class fields
+ * under useDefineForClassFields false (a declared-only field, an initializer over an inherited
+ * setter, parameter properties before initializers), enums, `import =` and `export =`,
+ * esModuleInterop, and a file only a computed require reaches.
+ */
+const FIXTURE: Readonly<Record<string, string>> = {
+    "main.ts": [
+        'import * as shapes from "./shapes";',
+        'import plainDefault from "./plain.js";',
+        'import * as plainNamespace from "./plain.js";',
+        'import legacy = require("./legacy");',
+        'import { Color, Flags } from "./enums";',
+        'const dynamicName = "dynamic";',
+        "// A computed specifier: the hook's scan cannot see it, so the file is compiled on its own.",
+        'const dynamic = require("./" + dynamicName) as { value: string };',
+        "export = {",
+        "    derivedKeepsBaseValue: new shapes.Derived().value ?? null,",
+        "    setterSeen: new shapes.Sub().seen,",
+        "    subName: new shapes.Sub().name,",
+        "    parameterBeforeField: new shapes.P(1).a,",
+        "    staticField: shapes.P.created,",
+        "    color: Color.Green,",
+        "    colorName: Color[Color.Green],",
+        "    flag: Flags.B,",
+        "    legacy: legacy.answer,",
+        "    plainDefault: typeof plainDefault,",
+        "    plainNamespaceDefault: typeof plainNamespace.default,",
+        "    dynamic: dynamic.value,",
+        "};",
+        "",
+    ].join("\n"),
+    "shapes.ts": [
+        'export class Base { value: string = "base"; }',
+        "export class Derived extends Base { value!: string; }",
+        "export class WithSetter {",
+        "    seen: string[] = [];",
+        '    get name(): string { return "getter"; }',
+        "    set name(value: string) { this.seen.push(value); }",
+        "}",
+        '// @ts-expect-error TS2610: an initializer over an inherited accessor; tsc still emits it.',
+        'export class Sub extends WithSetter { name = "field"; }',
+        "export class P {",
+        '    static created = "static";',
+        "    a = this.b + 1;",
+        "    constructor(public b: number) {}",
+        "}",
+        "",
+    ].join("\n"),
+    "enums.ts": "export enum Color { Red, Green }\nexport const enum Flags { A = 1, B = 2 }\n",
+    "legacy.ts": "const answer: number = 42;\nexport = { answer };\n",
+    "plain.js": 'module.exports = function plain() { return "plain"; };\n',
+    "dynamic.ts": 'export const value: string = "compiled on its own";\n',
+    "error.ts": ["export function boom(): never {", "    const reason: string = 'on line 3';", "    throw new Error(reason);", "}", ""].join("\n"),
+};
+
+/** What tsc's emit of the fixture gives, by property: the reference the hook must match. */
+const EXPECTED = {
+    derivedKeepsBaseValue: "base",
+    setterSeen: ["field"],
+    subName: "getter",
+    parameterBeforeField: 2,
+    staticField: "static",
+    color: 1,
+    colorName: "Green",
+    flag: 2,
+    legacy: 42,
+    plainDefault: "function",
+    plainNamespaceDefault: "function",
+    dynamic: "compiled on its own",
+};
+
+describe("register-ts.cjs, the loader Pulumi.yaml commits", () => {
+    // The hook compiles files under its own directory in one call: a copy of it, with the
+    // fixture beside it and this project's node_modules, runs exactly as it runs here.
+    let dir: string;
+    before(() => {
+        dir = mkdtempSync(path.join(os.tmpdir(), "register-ts-"));
+        copyFileSync(path.join(ROOT, "register-ts.cjs"), path.join(dir, "register-ts.cjs"));
+        copyFileSync(path.join(ROOT, "tsconfig.pulumi.json"), path.join(dir, "tsconfig.pulumi.json"));
+        symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+        mkdirSync(path.join(dir, "fixture"));
+        for (const [file, text] of Object.entries(FIXTURE)) {
+            writeFileSync(path.join(dir, "fixture", file), text);
+        }
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    const hook = (script: string) => node(["--require", "./register-ts.cjs", "-e", script], dir);
+
+    it("runs the fixture as tsc's emit does (useDefineForClassFields false, enums, export =, esModuleInterop)", () => {
+        // tsc's emitter, with the compiler options tsconfig.pulumi.json gives the program.
+        const { compilerOptions } = JSON.parse(read("tsconfig.pulumi.json")) as { compilerOptions: Record<string, unknown> };
+        const { options, errors } = ts.convertCompilerOptionsFromJson({ ...compilerOptions, noCheck: false, sourceMap: false }, ROOT);
+        assert.deepEqual(errors, []);
+        const emitted = path.join(dir, "tsc");
+        mkdirSync(emitted);
+        for (const [file, text] of Object.entries(FIXTURE)) {
+            const out = file.endsWith(".ts") ? ts.transpileModule(text, { compilerOptions: options, fileName: file }).outputText : text;
+            writeFileSync(path.join(emitted, file.replace(/\.ts$/, ".js")), out);
+        }
+        const byTsc = node(["-e", 'console.log(JSON.stringify(require("./tsc/main.js")))'], dir);
+        assert.equal(byTsc.status, 0, byTsc.stderr);
+        assert.deepEqual(JSON.parse(byTsc.stdout), EXPECTED, "the fixture's expectations are tsc's");
+
+        const byHook = hook('console.log(JSON.stringify(require("./fixture/main.ts")))');
+        assert.equal(byHook.status, 0, byHook.stderr);
+        assert.deepEqual(JSON.parse(byHook.stdout), EXPECTED);
+    });
+
+    it("points a stack trace at the .ts source line", () => {
+        const result = hook('try { require("./fixture/error.ts").boom(); } catch (e) { console.log(e.stack.split("\\n")[1]); }');
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(result.stdout, /fixture[/\\]error\.ts:3:\d+\)$/m);
+    });
+
+    it("reports a syntax error as a SyntaxError naming the file, line and column", () => {
+        writeFileSync(path.join(dir, "fixture", "broken.ts"), "export const x: number = ;\n");
+        const result = hook('require("./fixture/broken.ts")');
+        assert.equal(result.status, 1);
+        assert.ok(result.stderr.includes(`SyntaxError: ${path.join(dir, "fixture", "broken.ts")}:1:26: Unexpected ";"`), result.stderr);
+    });
+
+    it("leaves the program's environment as it was", () => {
+        const result = hook('require("./fixture/main.ts"); console.log(JSON.stringify([process.env.GOGC, process.env.ESBUILD_WORKER_THREADS]))');
+        assert.equal(result.status, 0, result.stderr);
+        assert.equal(result.stdout.trim(), "[null,null]");
+    });
+
+    it("runs a program without import cycles, where esbuild's CommonJS exports behave as tsc's", () => {
+        // esbuild replaces module.exports by an object of getters before the module body runs,
+        // tsc fills in `exports` as it goes: the two differ only inside an import cycle.
+        const cycles: string[] = [];
+        const done = new Set<string>();
+        const stack: string[] = [];
+        const visit = (file: string): void => {
+            if (stack.includes(file)) {
+                cycles.push([...stack.slice(stack.indexOf(file)), file].map((f) => path.relative(ROOT, f)).join(" -> "));
+                return;
+            }
+            if (done.has(file)) {
+                return;
+            }
+            stack.push(file);
+            for (const fileName of runtimeImports(file)) {
+                const resolved = fileName.startsWith(".") ? ts.resolveModuleName(fileName, file, { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 }, ts.sys).resolvedModule : undefined;
+                if (resolved !== undefined && !resolved.isExternalLibraryImport && resolved.extension === ".ts") {
+                    visit(path.resolve(resolved.resolvedFileName));
+                }
+            }
+            stack.pop();
+            done.add(file);
+        };
+        visit(path.join(ROOT, "index.ts"));
+        assert.ok(done.size > 10, `the scan found the program's files (${done.size})`);
+        assert.deepEqual(cycles, []);
+    });
+});
+
+/**
+ * The specifiers a file imports at run time: `import type`, `export type` and imports of types
+ * only are left out (both compilers erase them); `import x = require()`, `require()` and
+ * `import()` count.
+ */
+function runtimeImports(file: string): string[] {
+    const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
+    const found: string[] = [];
+    const visit = (node: ts.Node): void => {
+        if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+            const clause = node.importClause;
+            const bindings = clause?.namedBindings;
+            const typesOnly =
+                clause !== undefined &&
+                (clause.isTypeOnly || (clause.name === undefined && bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.length > 0 && bindings.elements.every((e) => e.isTypeOnly)));
+            if (!typesOnly) {
+                found.push(node.moduleSpecifier.text);
+            }
+        } else if (ts.isExportDeclaration(node) && node.moduleSpecifier !== undefined && ts.isStringLiteral(node.moduleSpecifier) && !node.isTypeOnly) {
+            found.push(node.moduleSpecifier.text);
+        } else if (ts.isImportEqualsDeclaration(node) && !node.isTypeOnly && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+            found.push(node.moduleReference.expression.text);
+        } else if (
+            ts.isCallExpression(node) &&
+            (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === "require")) &&
+            node.arguments[0] !== undefined &&
+            ts.isStringLiteral(node.arguments[0])
+        ) {
+            found.push(node.arguments[0].text);
+        }
+        ts.forEachChild(node, visit);
+    };
+    visit(source);
+    return found;
+}

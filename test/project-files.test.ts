@@ -6,14 +6,28 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import ts from "typescript";
 import { parse } from "yaml";
+import { parseStackConfig, rawStackConfig } from "../stacks/config";
+import { loadStackFile, stackFilePath } from "../testing/mock-runner";
 
 const ROOT = path.resolve(__dirname, "..");
 const read = (file: string): string => readFileSync(path.join(ROOT, file), "utf8");
+const PROJECT = "aks-workload-identity";
+
+interface ConfigDeclaration {
+    type?: string;
+    items?: { type: string };
+    description?: string;
+    default?: unknown;
+    value?: unknown;
+}
 
 interface ProjectFile {
     name: string;
     runtime: { name: string; options: { typescript?: boolean; tsconfig?: string; nodeargs?: string } };
+    options?: { refresh?: string };
     backend?: unknown;
+    template?: { displayName?: string; description?: string; config?: Record<string, { description?: string; default?: string; secret?: boolean }> };
+    config?: Record<string, ConfigDeclaration>;
 }
 
 const project = parse(read("Pulumi.yaml")) as ProjectFile;
@@ -27,12 +41,14 @@ function node(args: readonly string[], cwd: string): { status: number | null; st
 }
 
 describe("the project files the Pulumi CLI reads", () => {
-    it("name the project, load the TypeScript with register-ts.cjs, and no backend", () => {
-        assert.equal(project.name, "aks-workload-identity");
+    it("name the project, load the TypeScript with register-ts.cjs, refresh always, and no backend", () => {
+        assert.equal(project.name, PROJECT);
         assert.equal(project.runtime.name, "nodejs");
         // The Pulumi Node.js host (@pulumi/pulumi cmd/run) loads ts-node only when `typescript` is on.
         assert.deepEqual(project.runtime.options, { typescript: false, nodeargs: "--require ./register-ts.cjs" });
         assert.ok(existsSync(path.join(ROOT, "register-ts.cjs")), "the hook nodeargs names is committed");
+        // pulumi/pulumi sdk/go/common/workspace/project.json: options.refresh is the const "always".
+        assert.equal(project.options?.refresh, "always");
         // A committed backend.url would override the backend a pipeline selects.
         assert.equal(project.backend, undefined);
     });
@@ -266,3 +282,146 @@ function runtimeImports(file: string): string[] {
     visit(source);
     return found;
 }
+
+/** Whether a stack file's value has a declared Pulumi config type, as the CLI checks it (pulumi/pulumi sdk/go/common/workspace/project.go, ValidateConfigValue). */
+function hasPulumiType(type: string, items: { type: string } | undefined, value: unknown): boolean {
+    switch (type) {
+        case "string":
+            return typeof value === "string";
+        case "integer":
+            return Number.isInteger(value) || (typeof value === "string" && /^-?\d+$/.test(value));
+        case "boolean":
+            return typeof value === "boolean" || value === "true" || value === "false";
+        case "object":
+            return typeof value === "object" && value !== null && !Array.isArray(value);
+        case "array":
+            return Array.isArray(value) && items !== undefined && value.every((item) => hasPulumiType(items.type, undefined, item));
+        default:
+            return false;
+    }
+}
+
+/** The value the CLI hands the program for a declared default (pulumi/pulumi pkg/workspace/config.go, createConfigValue). */
+function asConfigValue(value: unknown): string {
+    return typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? String(value) : JSON.stringify(value);
+}
+
+/** The top-level keys of `stackSchema` in stacks/config.ts, read from its source. */
+function schemaKeys(): string[] {
+    const source = ts.createSourceFile("config.ts", read("stacks/config.ts"), ts.ScriptTarget.ES2022, true);
+    let keys: string[] | undefined;
+    const visit = (node: ts.Node): void => {
+        if (ts.isVariableDeclaration(node) && node.name.getText() === "stackSchema" && node.initializer !== undefined && ts.isCallExpression(node.initializer)) {
+            const literal = node.initializer.arguments[0];
+            if (literal !== undefined && ts.isObjectLiteralExpression(literal)) {
+                keys = literal.properties.map((property) => property.name?.getText() ?? "");
+            }
+        }
+        ts.forEachChild(node, visit);
+    };
+    visit(source);
+    assert.ok(keys !== undefined && keys.length > 0, "stacks/config.ts declares stackSchema as z.strictObject({ ... })");
+    return keys;
+}
+
+/** The program's keys the Pulumi.yaml `config:` leaves out, and why no default could stand for them. */
+const UNDECLARED: Readonly<Record<string, string>> = {
+    resourceGroupName: "left out, the stack creates its resource group; any value adopts an existing one",
+    environment: "left out, the stack's name",
+};
+
+describe("Pulumi.yaml `config:` and `template:` against the program's config", () => {
+    const declared = project.config ?? {};
+    const programKeys = schemaKeys();
+    const stacks = ["dev", "staging", "prod"].map((stack) => ({
+        stack,
+        values: (parse(read(`Pulumi.${stack}.yaml`)) as { config: Record<string, unknown> }).config,
+        flat: loadStackFile(stackFilePath(stack)),
+    }));
+
+    it("declares only keys the program reads, in the project's namespace", () => {
+        assert.ok(programKeys.includes("clusters") && programKeys.includes("location"), `stackSchema's keys: ${programKeys.join(", ")}`);
+        for (const key of Object.keys(declared)) {
+            assert.ok(!key.includes(":"), `${key}: a key of another namespace takes a value that every stack would get`);
+            assert.ok(programKeys.includes(key) && key !== "location", `${key} is not a key stacks/config.ts reads (${programKeys.join(", ")})`);
+            assert.equal(typeof declared[key].description, "string", `${key} has a description`);
+        }
+        for (const key of Object.keys(UNDECLARED)) {
+            assert.ok(programKeys.includes(key), `${key} (left out on purpose) is a key the program reads`);
+            assert.equal(declared[key], undefined, `${key} is left out: ${UNDECLARED[key]}`);
+        }
+    });
+
+    it("declares every key the committed stack files use, with the type their values have", () => {
+        for (const { stack, values } of stacks) {
+            for (const [fullKey, value] of Object.entries(values)) {
+                if (fullKey === "azure-native:location") {
+                    // The program reads location from the provider's key; `pulumi new` asks for it.
+                    assert.ok(project.template?.config?.[fullKey] !== undefined, "the template asks for azure-native:location");
+                    continue;
+                }
+                assert.ok(fullKey.startsWith(`${PROJECT}:`), `${stack}: ${fullKey} is in the project's namespace`);
+                const key = fullKey.slice(PROJECT.length + 1);
+                if (UNDECLARED[key] !== undefined) {
+                    continue;
+                }
+                const declaration = declared[key];
+                assert.ok(declaration !== undefined, `Pulumi.${stack}.yaml uses ${fullKey}, which Pulumi.yaml does not declare`);
+                if (declaration.type !== undefined) {
+                    assert.ok(hasPulumiType(declaration.type, declaration.items, value), `Pulumi.${stack}.yaml: ${fullKey} is not of the declared type ${declaration.type}`);
+                }
+            }
+        }
+    });
+
+    it("gives each declared default the program's own: the default changes nothing the program reads", () => {
+        const dev = stacks[0].flat;
+        for (const [key, declaration] of Object.entries(declared)) {
+            const fullKey = `${PROJECT}:${key}`;
+            const without = Object.fromEntries(Object.entries(dev).filter(([k]) => k !== fullKey));
+            const absent = parseStackConfig(rawStackConfig(without), "dev");
+            if (declaration.default === undefined) {
+                // Without a default the CLI refuses a stack that lacks the key: so must the program.
+                assert.ok("problems" in absent && absent.problems.some((p) => p.path.startsWith(fullKey)), `${key} has no default, but the program runs without it`);
+                continue;
+            }
+            if (declaration.type !== undefined) {
+                assert.ok(hasPulumiType(declaration.type, declaration.items, declaration.default), `${key}: the default is not of type ${declaration.type}`);
+            }
+            const defaulted = parseStackConfig(rawStackConfig({ ...without, [fullKey]: asConfigValue(declaration.default) }), "dev");
+            assert.deepEqual(defaulted, absent, `${key}: default ${JSON.stringify(declaration.default)} is not what the program does without the key`);
+        }
+    });
+
+    it("leaves clusters untyped: `pulumi new` stores the template's answer as a JSON string", () => {
+        assert.ok(declared.clusters !== undefined, "clusters is declared");
+        assert.equal(declared.clusters.type, undefined);
+        assert.equal(declared.clusters.default, undefined, "every stack must say which clusters it has");
+    });
+
+    it("asks a new stack for its location, admin group and IP range, and refuses the unanswered placeholders", () => {
+        const template = project.template?.config ?? {};
+        assert.deepEqual(Object.keys(template).sort(), ["aks-workload-identity:clusters", "azure-native:location"]);
+        const clusters = template["aks-workload-identity:clusters"];
+        assert.match(clusters.description ?? "", /ADMIN-GROUP-OBJECT-ID/);
+        assert.match(clusters.description ?? "", /CALLER-IP-RANGE/);
+        // As `pulumi new` stores the answers: plain strings, the clusters value JSON text.
+        const answers = (clustersValue: string) => ({ "azure-native:location": String(template["azure-native:location"].default), "aks-workload-identity:clusters": clustersValue });
+        const unanswered = parseStackConfig(rawStackConfig(answers(String(clusters.default))), "dev");
+        assert.ok("problems" in unanswered, "the placeholders are refused");
+        assert.deepEqual(unanswered.problems.map((p) => p.path).sort(), [
+            "aks-workload-identity:clusters.main.adminGroupObjectIds.0",
+            "aks-workload-identity:clusters.main.authorizedIpRanges.0",
+        ]);
+        const answered = String(clusters.default).replace("ADMIN-GROUP-OBJECT-ID", "0f8e2c4d-3b1a-4e5f-9a7b-6c5d4e3f2a1b").replace("CALLER-IP-RANGE", "198.51.100.7/32");
+        const result = parseStackConfig(rawStackConfig(answers(answered)), "dev");
+        assert.ok("config" in result, `the answered template is a valid stack: ${JSON.stringify("problems" in result ? result.problems : [])}`);
+        assert.deepEqual(result.config.clusters.main.adminGroupObjectIds, ["0f8e2c4d-3b1a-4e5f-9a7b-6c5d4e3f2a1b"]);
+        assert.deepEqual(result.config.clusters.main.authorizedIpRanges, ["198.51.100.7/32"]);
+    });
+
+    it("pins a Pulumi CLI that knows `type: object` (3.186.0, pulumi/pulumi#20129)", { skip: !existsSync(path.join(ROOT, ".pulumi-version")) && "no .pulumi-version on this branch" }, () => {
+        const [major, minor] = read(".pulumi-version").trim().split(".").map(Number);
+        assert.ok(major > 3 || (major === 3 && minor >= 186), `.pulumi-version ${read(".pulumi-version").trim()}`);
+    });
+});

@@ -205,45 +205,81 @@ interface StartupResult {
     readonly same?: boolean;
 }
 
+/** One command of a set that takes turns. */
+interface Turn {
+    readonly key: string;
+    readonly label: string;
+    readonly args: readonly string[];
+    readonly cwd?: string;
+    readonly env?: Record<string, string>;
+    /** Environment for the first run only (e.g. to record what the program registered). */
+    readonly firstEnv?: Record<string, string>;
+}
+
 /**
- * Every variant `runs` times, taking turns run by run, so that whatever else the machine does
- * weighs on all of them alike. Cold caches: ts-node's and tsx's transpile caches are off (a warm
- * ts-node cache also skips the type-check), as on a first run, a CI runner or a fresh container.
+ * Every command `runs` times, taking turns run by run, so that whatever else the machine does
+ * weighs on all of them alike. A command that fails is not run again; a failure of a command in
+ * `required` ends the bench.
+ */
+function takeTurns(turns: readonly Turn[], runs: number, required: readonly string[] = []): Map<string, Outcome> {
+    const samples = new Map<string, Sample[]>(turns.map((t) => [t.key, []]));
+    const errors = new Map<string, string>();
+    for (let run = 1; run <= runs; run++) {
+        for (const turn of turns) {
+            if (errors.has(turn.key)) {
+                continue;
+            }
+            const outcome = runOnce(turn.args, { cwd: turn.cwd, env: { ...turn.env, ...(run === 1 ? turn.firstEnv : {}) } });
+            progress(turn.label, run, runs, outcome);
+            if ("error" in outcome) {
+                if (required.includes(turn.key)) {
+                    throw new Error(`${turn.label} failed: ${outcome.error}`);
+                }
+                errors.set(turn.key, outcome.error);
+                continue;
+            }
+            samples.get(turn.key)?.push(outcome.sample);
+        }
+    }
+    return new Map(
+        turns.map((turn) => {
+            const error = errors.get(turn.key);
+            return [turn.key, error !== undefined ? { error } : { sample: summarize(samples.get(turn.key) ?? []) }];
+        }),
+    );
+}
+
+/**
+ * The start-up variants, taking turns. Cold caches: ts-node's and tsx's transpile caches are off
+ * (a warm ts-node cache also skips the type-check), as on a first run, a CI runner or a fresh
+ * container. Each variant's first run records what the program did, to compare with the
+ * reference's.
  */
 function measureStartup(variants: readonly Variant[], reference: Variant, runs: number): StartupResult[] {
     const cold = { TS_NODE_CACHE: "false", TSX_DISABLE_CACHE: "1" };
     const all = [reference, ...variants];
-    const samples = new Map<string, Sample[]>(all.map((v) => [v.key, []]));
-    const errors = new Map<string, string>();
-    const records = new Map<string, string>();
-    for (let run = 1; run <= runs; run++) {
-        for (const variant of all) {
-            if (errors.has(variant.key)) {
-                continue;
-            }
-            const record = path.join(BUILD, `startup-${variant.key}.json`);
-            fs.rmSync(record, { force: true });
-            // The first run also records what the program registered, for the comparison.
-            const outcome = runOnce(variant.args, { cwd: variant.cwd, env: run === 1 && variant.compare ? { ...cold, BENCH_DUMP_RUN: record } : cold });
-            progress(variant.how.replace(/\*\*/g, ""), run, runs, outcome);
-            if ("error" in outcome) {
-                errors.set(variant.key, outcome.error);
-                continue;
-            }
-            samples.get(variant.key)?.push(outcome.sample);
-            if (run === 1 && variant.compare) {
-                records.set(variant.key, fs.readFileSync(record, "utf8"));
-            }
-        }
+    const recordOf = (variant: Variant): string => path.join(BUILD, `startup-${variant.key}.json`);
+    for (const variant of all) {
+        fs.rmSync(recordOf(variant), { force: true });
     }
-    const referenceRecord = records.get(reference.key);
+    const outcomes = takeTurns(
+        all.map((variant) => ({
+            key: variant.key,
+            label: variant.how.replace(/\*\*/g, ""),
+            args: variant.args,
+            cwd: variant.cwd,
+            env: cold,
+            firstEnv: variant.compare ? { BENCH_DUMP_RUN: recordOf(variant) } : undefined,
+        })),
+        runs,
+        [reference.key],
+    );
+    const record = (variant: Variant): string | undefined => (variant.compare && fs.existsSync(recordOf(variant)) ? fs.readFileSync(recordOf(variant), "utf8") : undefined);
+    const referenceRecord = record(reference);
     return all.map((variant) => {
-        const error = errors.get(variant.key);
-        if (error !== undefined) {
-            return { variant, outcome: { error } };
-        }
-        const record = records.get(variant.key);
-        return { variant, outcome: { sample: summarize(samples.get(variant.key) ?? []) }, same: record === undefined ? undefined : record === referenceRecord };
+        const outcome = outcomes.get(variant.key) ?? { error: "not run" };
+        const own = "error" in outcome ? undefined : record(variant);
+        return { variant, outcome, same: own === undefined ? undefined : own === referenceRecord };
     });
 }
 
@@ -363,8 +399,21 @@ async function bench(options: BenchOptions): Promise<string> {
 
     if (options.sections.has("typecheck")) {
         process.stderr.write("Type-check:\n");
-        const tscProject = measure("tsc --noEmit (project)", [MEASURE, TSC, "--noEmit", "-p", "tsconfig.json"], { runs });
-        const tscNaive = measure("tsc --noEmit (naive)", [MEASURE, TSC, "--noEmit", "-p", "bench/naive/tsconfig.json"], { runs });
+        const outcomes = takeTurns(
+            [
+                { key: "project", label: "tsc --noEmit (project)", args: [MEASURE, TSC, "--noEmit", "-p", "tsconfig.json"] },
+                { key: "naive", label: "tsc --noEmit (naive)", args: [MEASURE, TSC, "--noEmit", "-p", "bench/naive/tsconfig.json"] },
+            ],
+            runs,
+            ["project", "naive"],
+        );
+        const [tscProject, tscNaive] = ["project", "naive"].map((key) => {
+            const outcome = outcomes.get(key);
+            if (outcome === undefined || "error" in outcome) {
+                throw new Error(`tsc --noEmit (${key}) did not run`);
+            }
+            return outcome.sample;
+        });
         sections.push(
             [
                 "### 2. Type-check (`tsc --noEmit`)",
@@ -384,21 +433,49 @@ async function bench(options: BenchOptions): Promise<string> {
         process.stderr.write("Scaling under mocks:\n");
         const program = path.join(js, "index.js");
         const scaling: { workloads: number; real: Sample; floor: Sample }[] = [];
+        const committed = readRuntimeOptions();
+        const largest = options.sizes[options.sizes.length - 1];
+        let noTraces: Sample | undefined;
+        let bigHeap: Sample | undefined;
+        let throughLoader: Outcome | undefined;
         for (const size of options.sizes) {
             const file = path.join(BUILD, `scale-${size}.yaml`);
             fs.writeFileSync(file, stringify(scaleConfig(size)));
             const graph = path.join(BUILD, `scale-${size}-graph.json`);
             // One untimed run records the graph the floor replays.
             measure(`${size} workloads: recording the graph`, [HOST, "-", runner, program, file], { runs: 1, env: { BENCH_DUMP_GRAPH: graph } });
-            const real = measure(`${size} workloads`, [HOST, "-", runner, program, file], { runs });
-            const floor = measure(`${size} workloads: SDK floor`, [HOST, "-", runner, path.join(js, "bench", "floor.js"), file], { runs, env: { BENCH_FLOOR_GRAPH: graph } });
-            scaling.push({ workloads: size, real, floor });
+            const turns: Turn[] = [
+                { key: "real", label: `${size} workloads`, args: [HOST, "-", runner, program, file] },
+                { key: "floor", label: `${size} workloads: SDK floor`, args: [HOST, "-", runner, path.join(js, "bench", "floor.js"), file], env: { BENCH_FLOOR_GRAPH: graph } },
+            ];
+            if (size === largest) {
+                turns.push(
+                    { key: "noTraces", label: `${size} workloads, --stack-trace-limit=0`, args: ["--stack-trace-limit=0", HOST, "-", runner, program, file] },
+                    { key: "bigHeap", label: `${size} workloads, --stack-trace-limit=0 --max-old-space-size=4096`, args: ["--stack-trace-limit=0", "--max-old-space-size=4096", HOST, "-", runner, program, file] },
+                    // The committed loader at scale: what its source maps and hooks cost per resource.
+                    { key: "loader", label: `${size} workloads through the committed loader`, args: hostArgs(committed, runner, file), env: { TS_NODE_CACHE: "false", TSX_DISABLE_CACHE: "1" } },
+                );
+            }
+            const outcomes = takeTurns(turns, runs, ["real", "floor", "noTraces", "bigHeap"]);
+            const sampleOf = (key: string): Sample => {
+                const outcome = outcomes.get(key);
+                if (outcome === undefined || "error" in outcome) {
+                    throw new Error(`${size} workloads: ${key} did not run`);
+                }
+                return outcome.sample;
+            };
+            const real = sampleOf("real");
+            scaling.push({ workloads: size, real, floor: sampleOf("floor") });
             compare(`scaling: ${size} workloads (precompiled)`, real, previous.scaling[String(size)]);
+            if (size === largest) {
+                noTraces = sampleOf("noTraces");
+                bigHeap = sampleOf("bigHeap");
+                throughLoader = outcomes.get("loader");
+            }
         }
-        const largest = options.sizes[options.sizes.length - 1];
-        const traceFile = path.join(BUILD, `scale-${largest}.yaml`);
-        const noTraces = measure(`${largest} workloads, --stack-trace-limit=0`, ["--stack-trace-limit=0", HOST, "-", runner, program, traceFile], { runs });
-        const bigHeap = measure(`${largest} workloads, --stack-trace-limit=0 --max-old-space-size=4096`, ["--stack-trace-limit=0", "--max-old-space-size=4096", HOST, "-", runner, program, traceFile], { runs });
+        if (noTraces === undefined || bigHeap === undefined || throughLoader === undefined) {
+            throw new Error("the largest size did not run");
+        }
         const lines = [
             "### 3. Scaling under mocks (2 clusters, 2 role assignments per workload)",
             "",
@@ -423,6 +500,12 @@ async function bench(options: BenchOptions): Promise<string> {
             targets.push([`growth exponent under 1.1 (${small.workloads} to ${large.workloads} workloads)`, exponent < 1.1, exponent.toFixed(2)]);
         }
         lines.push(`${largest} workloads with \`--stack-trace-limit=0\`: ${ms(noTraces)}, ${mb(noTraces)}; adding \`--max-old-space-size=4096\`: ${ms(bigHeap)}, ${mb(bigHeap)}.`);
+        const largeReal = scaling[scaling.length - 1].real;
+        lines.push(
+            "error" in throughLoader
+                ? `${largest} workloads through the committed loader (${describeRuntime(committed)}): does not run: ${throughLoader.error}.`
+                : `${largest} workloads through the committed loader (${describeRuntime(committed)}) instead of precompiled: ${ms(throughLoader.sample)}, ${mb(throughLoader.sample)} (${ratio(throughLoader.sample.ms, largeReal.ms)}).`,
+        );
         sections.push(lines.join("\n"));
         targets.push(["cost per resource within 1.2x of the SDK floor", large.real.ms <= 1.2 * large.floor.ms, ratio(large.real.ms, large.floor.ms)]);
         if (largest === 1000) {

@@ -6,9 +6,12 @@
  *
  *   node bench/host.cjs <tsconfig path | -> <mock runner module> <program module> <stack config file>
  *
- * "-" skips TypeScript (a precompiled program). PULUMI_NODEJS_TRANSPILE_ONLY is honoured as the
- * host honours it. Prints one JSON line: { resources, maxRssKB, programMs }. With BENCH_DUMP_GRAPH set,
- * also writes the recorded resources to that file.
+ * "-" skips ts-node: a precompiled program, or TypeScript left to the node arguments before this
+ * script (`typescript: false` with a `--require`/`--import` hook), as the host leaves it.
+ * PULUMI_NODEJS_TRANSPILE_ONLY is honoured as the host honours it. Prints one JSON line:
+ * { resources, maxRssKB, programMs }. With BENCH_DUMP_GRAPH set, also writes the recorded
+ * resources to that file; with BENCH_DUMP_RUN set, the whole record (resources, invokes, logs,
+ * outputs), which the bench compares with the precompiled program's.
  */
 const fs = require("node:fs");
 const path = require("node:path");
@@ -56,6 +59,10 @@ runner
         if (process.env.BENCH_DUMP_GRAPH) {
             // The floor replays exactly these resources (bench/floor.ts).
             fs.writeFileSync(process.env.BENCH_DUMP_GRAPH, JSON.stringify(run.resources));
+        }
+        if (process.env.BENCH_DUMP_RUN) {
+            const { resources, invokes, logs, outputs } = run;
+            fs.writeFileSync(process.env.BENCH_DUMP_RUN, JSON.stringify({ resources, invokes, logs, outputs }));
         }
         process.stdout.write(
             `${JSON.stringify({ resources: run.resources.length, maxRssKB: process.resourceUsage().maxRSS, programMs: Math.round(performance.now() - started) })}\n`,

@@ -34,7 +34,7 @@ in fresh Node.js processes under the Pulumi SDK's mocks (nothing touches Azure):
 Prints a Markdown report on stdout, progress on stderr.
 
 Options:
-  --startup-runs N  runs per start-up variant (default 7)
+  --startup-runs N  runs per start-up variant (default 11)
   --runs N          runs per type-check and scaling figure (default 3)
   --sizes LIST      workload counts for the scaling section (default 10,100,500,1000)
   --only LIST       sections to run, of startup, typecheck, scaling, plan (default: all)
@@ -73,7 +73,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | "help" {
             strict: true,
             allowPositionals: false,
             options: {
-                "startup-runs": { type: "string", default: "7" },
+                "startup-runs": { type: "string", default: "11" },
                 runs: { type: "string", default: "3" },
                 sizes: { type: "string", default: "10,100,500,1000" },
                 only: { type: "string" },

@@ -14,8 +14,9 @@
  *
  * On the first .ts file, the files it imports (relative specifiers, found by a scan) are
  * compiled in one esbuild call; a file the scan missed is compiled on its own, so the scan
- * only decides speed, never what runs. Errors point at the .ts source (inline source maps,
- * Node's source-map support for project files only, not node_modules).
+ * only decides speed, never what runs. Stack traces point at the .ts source: the host formats
+ * them with source-map-support (@pulumi/pulumi/cmd/run requires source-map-support/register),
+ * which is handed the compiled files' source maps here.
  */
 const Module = require("node:module");
 const fs = require("node:fs");
@@ -52,7 +53,7 @@ const OPTIONS = {
     format: "cjs",
     target: String(compilerOptions.target).toLowerCase(),
     tsconfigRaw: { compilerOptions },
-    sourcemap: "inline",
+    sourcemap: "external",
     sourcesContent: false,
     logLevel: "silent",
 };
@@ -102,8 +103,20 @@ function buildOptions(files) {
 
 const programFiles = (entry) => reachable(entry).filter((file) => !path.relative(ROOT, file).startsWith(".."));
 
+/** file.ts -> its source map (JSON text), for stack traces. */
+const sourceMaps = new Map();
+
+/** file.ts -> compiled code, from esbuild's outputs (each file's code and source map). */
 function compiledMap(outputFiles) {
-    return new Map(outputFiles.map((output) => [output.path.replace(/\.js$/, ".ts"), output.text]));
+    const compiled = new Map();
+    for (const output of outputFiles) {
+        if (output.path.endsWith(".js.map")) {
+            sourceMaps.set(output.path.replace(/\.js\.map$/, ".ts"), output.text);
+        } else {
+            compiled.set(output.path.replace(/\.js$/, ".ts"), output.text);
+        }
+    }
+    return compiled;
 }
 
 /** One synchronous esbuild call for the program's files: file -> compiled code. */
@@ -119,7 +132,9 @@ function compileProgram(entry) {
 function compileOne(filename) {
     try {
         const source = fs.readFileSync(filename, "utf8");
-        return withDefaultEnv(ESBUILD_ENV, () => esbuild.transformSync(source, { ...OPTIONS, loader: "ts", sourcefile: filename })).code;
+        const { code, map } = withDefaultEnv(ESBUILD_ENV, () => esbuild.transformSync(source, { ...OPTIONS, loader: "ts", sourcefile: filename }));
+        sourceMaps.set(filename, map);
+        return code;
     } catch (error) {
         const first = error && Array.isArray(error.errors) ? error.errors[0] : undefined;
         if (first === undefined) {
@@ -143,6 +158,15 @@ Module._extensions[".ts"] = function loadTypeScript(module, filename) {
     module._compile(code, filename, "commonjs");
 };
 
-if (typeof Module.setSourceMapsSupport === "function" && !Module.getSourceMapsSupport().enabled) {
-    Module.setSourceMapsSupport(true, { nodeModules: false, generatedCode: false });
+// The same source-map-support the host registers (@pulumi/pulumi's), so that its stack traces,
+// and the source positions Pulumi records for each resource from them, name the .ts lines.
+try {
+    const pulumi = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [ROOT] }));
+    require(require.resolve("source-map-support", { paths: [pulumi] })).install({
+        environment: "node",
+        handleUncaughtExceptions: false,
+        retrieveSourceMap: (source) => (sourceMaps.has(source) ? { url: source, map: sourceMaps.get(source) } : null),
+    });
+} catch {
+    // Without the Pulumi SDK there is no host to format stack traces for.
 }

@@ -42,8 +42,8 @@ Options:
                     (every section must run)
   -h, --help        this text
 
-Duration: about 25 minutes with the defaults on a 2-core machine (the one docs/performance.md
-names), about 5 minutes with --only startup. The machine must be otherwise idle for the figures
+Duration: about 30 minutes with the defaults on a 2-core machine (the one docs/performance.md
+names): startup 6, typecheck 2, scaling 23 (about 3 with --sizes 10,100). The machine must be otherwise idle for the figures
 to mean much: the report prints the load average before and after.
 
 Exit codes: 0 report printed, 1 a measurement failed, 2 usage error.

@@ -1,7 +1,8 @@
 "use strict";
 /**
  * Runs a Pulumi program the way the Pulumi Node.js host (@pulumi/pulumi/cmd/run) does - the same
- * TypeScript require path, ts-node registration and options - but against the project's mock
+ * modules loaded first (instrumentation, source-map-support, the V8 inspector hooks, run.js), the
+ * same TypeScript require path, ts-node registration and options - but against the project's mock
  * runner instead of an engine, then prints what it cost. One fresh process per measurement.
  *
  *   node bench/host.cjs <tsconfig path | -> <mock runner module> <program module> <stack config file>
@@ -17,10 +18,37 @@ const fs = require("node:fs");
 const path = require("node:path");
 
 const [tsConfigPath, runnerModule, programModule, stackFile] = process.argv.slice(2);
+const sdk = (module) => require(require.resolve(module, { paths: [process.cwd()] }));
 
-if (tsConfigPath !== "-") {
+// As @pulumi/pulumi/cmd/run/index.js does before it runs the program: OpenTelemetry's gRPC
+// instrumentation (inert without TRACEPARENT) and source-map-support, which formats every stack
+// trace from then on; then the V8 inspector hooks closure serialization needs (a debugger
+// session that hears of every script parsed), and run.js with what it loads.
+sdk("@pulumi/pulumi/cmd/run/instrumentation");
+require(require.resolve("source-map-support/register", { paths: [path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [process.cwd()] }))] }));
+
+/** What run.js loads (its own module would start cmd/run's main, which wants an engine). */
+function loadRunDependencies() {
+    const runJs = require.resolve("@pulumi/pulumi/cmd/run/run.js", { paths: [process.cwd()] });
+    const requireFromRun = require("node:module").createRequire(runJs);
+    for (const [, specifier] of fs.readFileSync(runJs, "utf8").matchAll(/\brequire\("([^"]+)"\)/g)) {
+        if (specifier !== ".") {
+            requireFromRun(specifier);
+        }
+    }
+}
+
+async function prepare() {
+    await sdk("@pulumi/pulumi/runtime/closure/v8Hooks").isInitializedAsync();
+    loadRunDependencies();
+    if (tsConfigPath !== "-") {
+        registerTsNode();
+    }
+}
+
+function registerTsNode() {
     // As @pulumi/pulumi/cmd/run/run.js does for a TypeScript program outside ESM mode.
-    const tsutils = require("@pulumi/pulumi/tsutils");
+    const tsutils = sdk("@pulumi/pulumi/tsutils");
     const compilerOptions = tsutils.loadTypeScriptCompilerOptions(tsConfigPath);
     const env = process.env.PULUMI_NODEJS_TRANSPILE_ONLY;
     const transpileOnly = env ? env === "true" : compilerOptions.noCheck;
@@ -44,16 +72,18 @@ if (tsConfigPath !== "-") {
 }
 
 const started = performance.now();
-const runner = require(path.resolve(runnerModule));
 const programPath = path.resolve(programModule);
-runner
-    .runStack({
-        stack: "dev",
-        config: runner.loadStackFile(path.resolve(stackFile)),
-        program: () => {
-            const exported = require(programPath);
-            return typeof exported === "function" ? exported() : exported;
-        },
+prepare()
+    .then(() => {
+        const runner = require(path.resolve(runnerModule));
+        return runner.runStack({
+            stack: "dev",
+            config: runner.loadStackFile(path.resolve(stackFile)),
+            program: () => {
+                const exported = require(programPath);
+                return typeof exported === "function" ? exported() : exported;
+            },
+        });
     })
     .then((run) => {
         if (process.env.BENCH_DUMP_GRAPH) {

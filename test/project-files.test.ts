@@ -198,8 +198,9 @@ describe("register-ts.cjs, the loader Pulumi.yaml commits", () => {
         assert.deepEqual(JSON.parse(byHook.stdout), EXPECTED);
     });
 
-    it("points a stack trace at the .ts source line", () => {
-        const result = hook('try { require("./fixture/error.ts").boom(); } catch (e) { console.log(e.stack.split("\\n")[1]); }');
+    it("points a stack trace at the .ts source line through the source-map-support the host registers", () => {
+        // @pulumi/pulumi/cmd/run requires source-map-support/register before it runs the program.
+        const result = hook('require("source-map-support/register"); try { require("./fixture/error.ts").boom(); } catch (e) { console.log(e.stack.split("\\n")[1]); }');
         assert.equal(result.status, 0, result.stderr);
         assert.match(result.stdout, /fixture[/\\]error\.ts:3:\d+\)$/m);
     });

@@ -45,15 +45,7 @@ interface ReadinessInputs {
 }
 
 /** What the state keeps: everything but the kubeconfig, which only its hash stands for. */
-interface ReadinessOutputs {
-    readonly kubeconfigSha256: string;
-    readonly namespaces: readonly string[];
-    readonly verb: string;
-    readonly resource: string;
-    readonly group: string;
-    readonly timeoutSeconds: number;
-    readonly triggers: readonly string[];
-}
+type ReadinessOutputs = Omit<ReadinessInputs, "kubeconfig"> & { readonly kubeconfigSha256: string };
 
 function readinessOutputs(inputs: ReadinessInputs): ReadinessOutputs {
     return {

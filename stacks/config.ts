@@ -5,6 +5,7 @@ import { ConfigError, configKey as key, foreignKeyProblems, rule, issueProblems,
 export { formatConfigProblems, type ConfigProblem } from "./config-problems";
 import {
     federatedCredentialBudgetProblem,
+    RESERVED_NAMESPACES,
     identityBindingNameClashes,
     NAME_LIMITS,
     aksNodeResourceGroupName,
@@ -215,12 +216,10 @@ function privateDnsZoneProblem(zone: string): string | undefined {
 
 // --- namespaces ------------------------------------------------------------------------------
 
-/** Namespaces every cluster has: never created or deleted by a stack. */
-export const KUBERNETES_NAMESPACES: readonly string[] = ["default", "kube-system", "kube-public", "kube-node-lease"];
-
+/** Namespaces every cluster has (components' RESERVED_NAMESPACES): never created or deleted by a stack. */
 function reservedNamespaceProblem(namespace: string): string | undefined {
-    return KUBERNETES_NAMESPACES.includes(namespace)
-        ? `namespace "${namespace}" is refused: ${KUBERNETES_NAMESPACES.join(", ")} come with every cluster, and a stack that created one would delete it on destroy.`
+    return RESERVED_NAMESPACES.includes(namespace)
+        ? `namespace "${namespace}" is refused: ${RESERVED_NAMESPACES.join(", ")} come with every cluster, and a stack that created one would delete it on destroy.`
         : undefined;
 }
 

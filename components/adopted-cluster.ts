@@ -1,23 +1,37 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as containerservice from "@pulumi/azure-native/containerservice";
-import { ClusterAccess, KubernetesClusterComponent, type ClusterAdminArgs } from "./cluster-access";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
+import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
+import {
+    ClusterAccess,
+    attachClusterAccess,
+    clusterAccessOf,
+    type ClusterAdminArgs,
+    type KubernetesClusterComponent,
+    type WorkloadClusterBinding,
+} from "./cluster-access";
+import { requirePlainInputs } from "./inputs";
 import { adoptedClusterProblems, formatProblems } from "./validation";
+
+/** The component's type token, as the schema names it. */
+export const ADOPTED_CLUSTER_TYPE = "aks-workload-identity:index:AdoptedCluster";
 
 export interface AdoptedClusterArgs {
     /** Azure name of the existing managed cluster. */
     clusterName: pulumi.Input<string>;
     /** Its resource group. */
     resourceGroupName: pulumi.Input<string>;
-    /** Extra principals granted "Azure Kubernetes Service RBAC Cluster Admin" on it. @default none */
+    /** Extra principals granted "Azure Kubernetes Service RBAC Cluster Admin" on it. Default: none. */
     clusterAdmins?: Record<string, ClusterAdminArgs>;
     /**
      * Namespaces this stack creates and owns in the cluster, declared once so that removing a
-     * workload never deletes a namespace others use. @default none
+     * workload never deletes a namespace others use. Default: none.
      */
     namespaces?: string[];
     /**
      * Require the Key Vault secrets provider add-on with rotation (a workload on the cluster mounts
-     * Key Vault secrets). @default false
+     * Key Vault secrets). Default: false.
      */
     requireKeyVaultSecretsProvider?: boolean;
 }
@@ -27,14 +41,43 @@ export interface AdoptedClusterArgs {
  * about it is changed. A cluster without the OIDC issuer or workload identity is refused with the
  * `az` command that enables them.
  */
-export class AdoptedCluster extends KubernetesClusterComponent {
+export class AdoptedCluster extends pulumi.ComponentResource implements KubernetesClusterComponent {
+    /** Azure name of the managed cluster, as the lookup found it. */
     public readonly name: pulumi.Output<string>;
+    /** ARM resource ID of the managed cluster. */
     public readonly resourceId: pulumi.Output<string>;
+    /** The cluster's OIDC issuer URL, exactly as AKS publishes it (with its trailing `/`). */
     public readonly oidcIssuerUrl: pulumi.Output<string>;
-    protected readonly access: ClusterAccess;
+    /**
+     * User kubeconfig (secret) whose user logs in through kubelogin. It resolves once the
+     * deployer may create objects in the cluster and the `namespaces` exist: build the cluster's
+     * one `kubernetes.Provider` from it.
+     */
+    public readonly kubeconfig: pulumi.Output<string>;
+
+    /** Kubernetes provider for this cluster; it waits for the admin grants and the RBAC readiness check. */
+    public get provider(): KubernetesProvider {
+        return clusterAccessOf(this).provider;
+    }
+
+    /** The role assignments of `clusterAdmins`, keyed as configured. */
+    public get adminGrants(): Readonly<Record<string, authorization.RoleAssignment>> {
+        return clusterAccessOf(this).adminGrants;
+    }
+
+    /** The Namespace `namespace` in this cluster, created once however many workloads share it. */
+    public namespace(namespace: string): corev1.Namespace {
+        return clusterAccessOf(this).namespace(namespace);
+    }
+
+    /** The binding a WorkloadIdentity takes for this cluster (declare the namespace in `namespaces`). */
+    public bindWorkload(namespace: string): WorkloadClusterBinding {
+        return clusterAccessOf(this).binding(this.oidcIssuerUrl, namespace);
+    }
 
     constructor(name: string, args: AdoptedClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("aks-workload-identity:index:AdoptedCluster", name, {}, opts);
+        super(ADOPTED_CLUSTER_TYPE, name, {}, opts);
+        requirePlainInputs(this, ADOPTED_CLUSTER_TYPE, name, args);
 
         const found = containerservice.getManagedClusterOutput({ resourceGroupName: args.resourceGroupName, resourceName: args.clusterName }, { parent: this });
         const checked = pulumi.all([found, args.resourceGroupName, args.clusterName]).apply(([cluster, resourceGroupName, clusterName]) => {
@@ -47,13 +90,17 @@ export class AdoptedCluster extends KubernetesClusterComponent {
         this.name = checked.name;
         this.resourceId = checked.id;
         this.oidcIssuerUrl = checked.apply((cluster) => cluster.oidcIssuerProfile?.issuerURL as string);
-        this.access = new ClusterAccess(this, name, {
-            resourceGroupName: args.resourceGroupName,
-            clusterName: this.name,
-            clusterId: this.resourceId,
-            clusterAdmins: args.clusterAdmins,
-            namespaces: args.namespaces,
-        });
+        const access = attachClusterAccess(
+            this,
+            new ClusterAccess(this, name, {
+                resourceGroupName: args.resourceGroupName,
+                clusterName: this.name,
+                clusterId: this.resourceId,
+                clusterAdmins: args.clusterAdmins,
+                namespaces: args.namespaces,
+            }),
+        );
+        this.kubeconfig = access.publishedKubeconfig();
 
         this.registerOutputs({ name: this.name, resourceId: this.resourceId, oidcIssuerUrl: this.oidcIssuerUrl, kubeconfig: this.kubeconfig });
     }

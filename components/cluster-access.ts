@@ -9,7 +9,13 @@ import { reservedNamespaceProblem } from "./validation";
 import { KubernetesRbacReadiness } from "./rbac-readiness-provider";
 import { BUILT_IN_ROLES, roleDefinitionIdAt } from "./roles";
 
-export type AdminPrincipalType = "User" | "Group" | "ServicePrincipal";
+/** Entra ID principal type of a cluster admin: the role assignment's `principalType`. */
+export const AdminPrincipalType = {
+    User: "User",
+    Group: "Group",
+    ServicePrincipal: "ServicePrincipal",
+} as const;
+export type AdminPrincipalType = (typeof AdminPrincipalType)[keyof typeof AdminPrincipalType];
 
 /** An extra principal granted "Azure Kubernetes Service RBAC Cluster Admin" on the cluster. */
 export interface ClusterAdminArgs {
@@ -19,18 +25,45 @@ export interface ClusterAdminArgs {
     principalType: AdminPrincipalType;
 }
 
+/**
+ * A `kubernetes.Provider` resource, as a component argument. Typed `any` on purpose: Pulumi's
+ * component analyzer (3.276) writes a `@pulumi/kubernetes` Provider as the schema reference
+ * `/kubernetes/v<version>/schema.json#/resources/kubernetes`, which the schema binder cannot
+ * resolve (pkg/codegen/schema/bind.go only maps `#/provider` to `pulumi:providers:kubernetes`),
+ * so SDK generation would fail. `any` becomes `pulumi.json#/Any`; every SDK still sends the
+ * provider as a resource reference, and the component checks at run time that it is one.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above: the only type the analyzer passes through for a provider.
+export type KubernetesProviderReference = any;
+
 /** What a WorkloadIdentity needs to federate with a cluster and annotate a ServiceAccount in it. */
 export interface WorkloadClusterBinding {
-    /** The cluster's OIDC issuer URL, the issuer of the federated credential. */
+    /** The cluster's OIDC issuer URL (`oidcIssuerUrl` of the cluster), the issuer of its federated credentials. */
     oidcIssuerUrl: pulumi.Input<string>;
-    /** The Kubernetes provider the ServiceAccount is created with. */
-    kubernetesProvider: KubernetesProvider;
-    /** Resources the ServiceAccount waits for: the admin grants and, when declared, the namespace. */
-    dependsOn: pulumi.Resource[];
-    /** Resource group of the managed cluster, where its identity bindings live (identity binding mode). */
+    /**
+     * A `kubernetes.Provider` for the cluster, created once per cluster and shared by every
+     * workload on it. From another language: a Provider whose `kubeconfig` is the cluster
+     * component's `kubeconfig` output, which resolves only once the deployer may create objects
+     * in the cluster (its Azure RBAC grants have propagated) and its namespaces exist.
+     */
+    kubernetesProvider: KubernetesProviderReference;
+    /** Resource group of the managed cluster, where its identity bindings live. Required with `identityBinding`. Default: none. */
     clusterResourceGroupName?: pulumi.Input<string>;
-    /** Azure name of the managed cluster, the parent of its identity bindings (identity binding mode). */
+    /** Azure name of the managed cluster (the cluster's `name` output), the parent of its identity bindings. Required with `identityBinding`. Default: none. */
     clusterName?: pulumi.Input<string>;
+}
+
+/**
+ * What the Kubernetes objects of a TypeScript `bindWorkload()` binding wait for: the admin grants,
+ * the RBAC readiness check and, when declared, the namespace. Kept beside the binding, not in it:
+ * component args cross languages and carry no resource arrays. A binding from another language
+ * has none; its provider's kubeconfig carries the same waits.
+ */
+const BINDING_DEPENDS_ON = new WeakMap<object, readonly pulumi.Resource[]>();
+
+/** The resources a binding's Kubernetes objects wait for (none for a binding built by hand). */
+export function bindingDependsOn(binding: WorkloadClusterBinding): pulumi.Resource[] {
+    return [...(BINDING_DEPENDS_ON.get(binding) ?? [])];
 }
 
 const CLUSTER_ADMIN_ROLE = { name: "Azure Kubernetes Service RBAC Cluster Admin", guid: BUILT_IN_ROLES["Azure Kubernetes Service RBAC Cluster Admin"] } as const;
@@ -51,6 +84,7 @@ interface ClusterAccessArgs {
  */
 export class ClusterAccess {
     public readonly adminGrants: Readonly<Record<string, authorization.RoleAssignment>>;
+    /** The kubelogin user kubeconfig, as Azure returns it (the provider's and the readiness check's). */
     public readonly kubeconfig: pulumi.Output<string>;
     public readonly provider: KubernetesProvider;
     /**
@@ -123,6 +157,16 @@ export class ClusterAccess {
         }
     }
 
+    /**
+     * The kubeconfig a component publishes: the same value, resolved only once the RBAC readiness
+     * check and the declared namespaces exist. A provider another program builds from it (the
+     * cross-language path) then waits for what `bindingDependsOn` gives the TypeScript path.
+     */
+    public publishedKubeconfig(): pulumi.Output<string> {
+        const waits = [this.rbacReadiness.id, ...[...this.namespaces.values()].map((namespace) => namespace.id)];
+        return pulumi.all([this.kubeconfig, ...waits]).apply(([kubeconfig]) => kubeconfig);
+    }
+
     /** The Namespace, created once however many workloads share it; it waits for the admin grants. */
     public namespace(namespace: string): corev1.Namespace {
         const reserved = reservedNamespaceProblem(namespace);
@@ -148,45 +192,61 @@ export class ClusterAccess {
         if (declared !== undefined) {
             dependsOn.push(declared);
         }
-        return { oidcIssuerUrl, kubernetesProvider: this.provider, dependsOn, clusterResourceGroupName: this.clusterResourceGroupName, clusterName: this.clusterName };
+        const binding: WorkloadClusterBinding = {
+            oidcIssuerUrl,
+            kubernetesProvider: this.provider,
+            clusterResourceGroupName: this.clusterResourceGroupName,
+            clusterName: this.clusterName,
+        };
+        BINDING_DEPENDS_ON.set(binding, dependsOn);
+        return binding;
     }
 }
 
-/** What workloads need of a cluster, whether this stack created it or adopted it. */
-export abstract class KubernetesClusterComponent extends pulumi.ComponentResource {
+/**
+ * What workloads need of a cluster, whether this stack created it or adopted it. An interface,
+ * not a base class: Pulumi's component analyzer accepts only classes that extend
+ * `ComponentResource` directly, and reads their outputs from the class's own fields.
+ */
+export interface KubernetesClusterComponent extends pulumi.ComponentResource {
     /** Azure name of the managed cluster. */
-    public abstract readonly name: pulumi.Output<string>;
+    readonly name: pulumi.Output<string>;
     /** ARM resource ID of the managed cluster. */
-    public abstract readonly resourceId: pulumi.Output<string>;
+    readonly resourceId: pulumi.Output<string>;
     /** The cluster's OIDC issuer URL, exactly as AKS publishes it (with its trailing `/`). */
-    public abstract readonly oidcIssuerUrl: pulumi.Output<string>;
-    protected abstract readonly access: ClusterAccess;
-
-    /** User kubeconfig with the kubelogin exec plugin (secret). */
-    public get kubeconfig(): pulumi.Output<string> {
-        return this.access.kubeconfig;
-    }
-
-    /** Kubernetes provider for this cluster; it waits for the admin grants. */
-    public get provider(): KubernetesProvider {
-        return this.access.provider;
-    }
-
+    readonly oidcIssuerUrl: pulumi.Output<string>;
+    /** User kubeconfig with the kubelogin exec plugin (secret), once the deployer may use it. */
+    readonly kubeconfig: pulumi.Output<string>;
+    /** Kubernetes provider for this cluster; it waits for the admin grants and the RBAC readiness check. */
+    readonly provider: KubernetesProvider;
     /** The role assignments of `clusterAdmins`, keyed as configured. */
-    public get adminGrants(): Readonly<Record<string, authorization.RoleAssignment>> {
-        return this.access.adminGrants;
-    }
-
+    readonly adminGrants: Readonly<Record<string, authorization.RoleAssignment>>;
     /** The Namespace `namespace` in this cluster, created once however many workloads share it. */
-    public namespace(namespace: string): corev1.Namespace {
-        return this.access.namespace(namespace);
-    }
-
+    namespace(namespace: string): corev1.Namespace;
     /**
      * The binding a WorkloadIdentity takes for this cluster. The namespace is not created here:
      * declare it in the cluster's `namespaces` (or call `namespace()`) so it outlives any workload.
      */
-    public bindWorkload(namespace: string): WorkloadClusterBinding {
-        return this.access.binding(this.oidcIssuerUrl, namespace);
+    bindWorkload(namespace: string): WorkloadClusterBinding;
+}
+
+/**
+ * The ClusterAccess of each cluster component, kept off its fields: the analyzer turns every
+ * field of a component class, private ones too, into a schema output.
+ */
+const ACCESS = new WeakMap<pulumi.ComponentResource, ClusterAccess>();
+
+/** Records the ClusterAccess of a cluster component. */
+export function attachClusterAccess(component: pulumi.ComponentResource, access: ClusterAccess): ClusterAccess {
+    ACCESS.set(component, access);
+    return access;
+}
+
+/** The ClusterAccess of a cluster component. */
+export function clusterAccessOf(component: pulumi.ComponentResource): ClusterAccess {
+    const access = ACCESS.get(component);
+    if (access === undefined) {
+        throw new Error(`${component.constructor.name} has no cluster access yet: it is created in the constructor.`);
     }
+    return access;
 }

@@ -1,15 +1,58 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as containerservice from "@pulumi/azure-native/containerservice";
-import { ClusterAccess, KubernetesClusterComponent, type ClusterAdminArgs } from "./cluster-access";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
+import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
+import {
+    ClusterAccess,
+    attachClusterAccess,
+    clusterAccessOf,
+    type ClusterAdminArgs,
+    type KubernetesClusterComponent,
+    type WorkloadClusterBinding,
+} from "./cluster-access";
 import * as authorization from "@pulumi/azure-native/authorization";
+import { requirePlainInputs } from "./inputs";
 import { dnsPrefix, roleAssignmentName } from "./names";
 import { BUILT_IN_ROLES, roleDefinitionIdAt } from "./roles";
 import { KEY_VAULT_SECRETS_PROVIDER_ADDON, validateClusterArgs } from "./validation";
 
-export type UpgradeChannel = "rapid" | "stable" | "patch" | "node-image" | "none";
-export type NodeOsUpgradeChannel = "None" | "Unmanaged" | "NodeImage" | "SecurityPatch";
-export type ClusterSkuTier = "Free" | "Standard" | "Premium";
-export type NetworkPolicy = "cilium" | "calico" | "azure";
+// Enums as `as const` objects: Pulumi's component analyzer refuses string-literal unions and
+// turns these into schema enums (the generated SDKs get an enum type with these values).
+
+/** AKS cluster auto-upgrade channel (`autoUpgradeProfile.upgradeChannel`). */
+export const UpgradeChannel = {
+    Rapid: "rapid",
+    Stable: "stable",
+    Patch: "patch",
+    NodeImage: "node-image",
+    None: "none",
+} as const;
+export type UpgradeChannel = (typeof UpgradeChannel)[keyof typeof UpgradeChannel];
+
+/** AKS node OS upgrade channel (`autoUpgradeProfile.nodeOSUpgradeChannel`). */
+export const NodeOsUpgradeChannel = {
+    None: "None",
+    Unmanaged: "Unmanaged",
+    NodeImage: "NodeImage",
+    SecurityPatch: "SecurityPatch",
+} as const;
+export type NodeOsUpgradeChannel = (typeof NodeOsUpgradeChannel)[keyof typeof NodeOsUpgradeChannel];
+
+/** AKS pricing tier (`sku.tier`). */
+export const ClusterSkuTier = {
+    Free: "Free",
+    Standard: "Standard",
+    Premium: "Premium",
+} as const;
+export type ClusterSkuTier = (typeof ClusterSkuTier)[keyof typeof ClusterSkuTier];
+
+/** Network policy engine (`networkProfile.networkPolicy`). */
+export const NetworkPolicy = {
+    Cilium: "cilium",
+    Calico: "calico",
+    Azure: "azure",
+} as const;
+export type NetworkPolicy = (typeof NetworkPolicy)[keyof typeof NetworkPolicy];
 
 /** An autoscaled node pool. */
 export interface NodePoolArgs {
@@ -19,18 +62,18 @@ export interface NodePoolArgs {
     minCount: number;
     /** Autoscaler upper bound. */
     maxCount: number;
-    /** Availability zones, e.g. `["1", "2", "3"]`. @default no zones (regional placement) */
+    /** Availability zones, e.g. `["1", "2", "3"]`. Default: no zones (regional placement). */
     availabilityZones?: pulumi.Input<pulumi.Input<string>[]>;
-    /** OS disk size in GB. @default the VM size's default */
+    /** OS disk size in GB. Default: the VM size's default. */
     osDiskSizeGB?: pulumi.Input<number>;
-    /** Kubernetes node labels. @default none */
+    /** Kubernetes node labels. Default: none. */
     nodeLabels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-    /** Kubernetes node taints (`key=value:Effect`). @default none */
+    /** Kubernetes node taints (`key=value:Effect`). Default: none. */
     nodeTaints?: pulumi.Input<pulumi.Input<string>[]>;
     /**
      * AKS pool mode of a pool in `nodePools`: `"User"` or `"System"`. A second System pool is how
      * the inline system pool is rotated (add it, move the system workloads, then remove the old
-     * one); `systemPool` is always System. @default "User"
+     * one); `systemPool` is always System. Default: "User".
      */
     mode?: string;
 }
@@ -42,15 +85,15 @@ export interface ClusterNetworkArgs {
      * private cluster: the runner that deploys must reach the API server through this VNet.
      */
     vnetSubnetId: pulumi.Input<string>;
-    /** Overlay pod CIDR (`networkProfile.podCidr`). A change replaces the cluster. @default AKS's 10.244.0.0/16 */
+    /** Overlay pod CIDR (`networkProfile.podCidr`). A change replaces the cluster. Default: AKS's 10.244.0.0/16. */
     podCidr?: pulumi.Input<string>;
-    /** Service CIDR (`networkProfile.serviceCidr`); must not overlap the VNet. @default AKS's 10.0.0.0/16 */
+    /** Service CIDR (`networkProfile.serviceCidr`); must not overlap the VNet. Default: AKS's 10.0.0.0/16. */
     serviceCidr?: pulumi.Input<string>;
-    /** Cluster DNS service IP inside `serviceCidr` (`networkProfile.dnsServiceIP`). @default AKS's 10.0.0.10 */
+    /** Cluster DNS service IP inside `serviceCidr` (`networkProfile.dnsServiceIP`). Default: AKS's 10.0.0.10. */
     dnsServiceIp?: pulumi.Input<string>;
     /**
      * Private DNS zone of a private cluster (`apiServerAccessProfile.privateDNSZone`): `"system"`,
-     * `"none"`, or the ARM ID of your own `privatelink.<region>.azmk8s.io` zone. @default "system"
+     * `"none"`, or the ARM ID of your own `privatelink.<region>.azmk8s.io` zone. Default: "system".
      */
     privateDnsZone?: pulumi.Input<string>;
 }
@@ -58,79 +101,79 @@ export interface ClusterNetworkArgs {
 export interface WorkloadIdentityClusterArgs {
     /** Resource group the cluster is created in. */
     resourceGroupName: pulumi.Input<string>;
-    /** Azure region. @default the provider's `azure-native:location` */
+    /** Azure region. Default: the provider's `azure-native:location`. */
     location?: pulumi.Input<string>;
-    /** Azure name of the managed cluster (`resourceName`). @default the component name */
+    /** Azure name of the managed cluster (`resourceName`). Default: the component name. */
     clusterName?: pulumi.Input<string>;
     /**
      * Kubernetes version (`major.minor`). Ignored after creation under the `rapid` and `stable`
      * channels, which move the minor version themselves; under `patch`, `node-image` and `none` a
-     * change is a real upgrade. @default the AKS default version
+     * change is a real upgrade. Default: the AKS default version.
      */
     kubernetesVersion?: pulumi.Input<string>;
-    /** AKS pricing tier (`sku.tier`); Standard or Premium give the uptime SLA. @default "Free" */
+    /** AKS pricing tier (`sku.tier`); Standard or Premium give the uptime SLA. Default: "Free". */
     skuTier?: ClusterSkuTier;
-    /** Cluster auto-upgrade channel (`autoUpgradeProfile.upgradeChannel`). @default "stable" */
+    /** Cluster auto-upgrade channel (`autoUpgradeProfile.upgradeChannel`). Default: "stable". */
     upgradeChannel?: UpgradeChannel;
-    /** Node OS upgrade channel (`autoUpgradeProfile.nodeOSUpgradeChannel`). @default "NodeImage" */
+    /** Node OS upgrade channel (`autoUpgradeProfile.nodeOSUpgradeChannel`). Default: "NodeImage". */
     nodeOsUpgradeChannel?: NodeOsUpgradeChannel;
     /** The system node pool, declared inline on the cluster as `system`. */
     systemPool: NodePoolArgs;
     /**
      * Further user node pools, keyed by pool name (lower-case letters and digits, at most 12).
-     * Each is its own AgentPool resource: adding pools inline is refused by AKS. @default none
+     * Each is its own AgentPool resource: adding pools inline is refused by AKS. Default: none.
      */
     nodePools?: Record<string, NodePoolArgs>;
-    /** Entra ID groups whose members are cluster admins (`aadProfile.adminGroupObjectIDs`). @default none */
+    /** Entra ID groups whose members are cluster admins (`aadProfile.adminGroupObjectIDs`). Default: none. */
     adminGroupObjectIds?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Extra principals granted "Azure Kubernetes Service RBAC Cluster Admin", keyed by a stable key. @default none */
+    /** Extra principals granted "Azure Kubernetes Service RBAC Cluster Admin", keyed by a stable key. Default: none. */
     clusterAdmins?: Record<string, ClusterAdminArgs>;
-    /** CIDRs allowed to reach the API server (`apiServerAccessProfile.authorizedIPRanges`). @default none */
+    /** CIDRs allowed to reach the API server (`apiServerAccessProfile.authorizedIPRanges`). Default: none. */
     authorizedIpRanges?: pulumi.Input<pulumi.Input<string>[]>;
-    /** A private API server (`apiServerAccessProfile.enablePrivateCluster`). @default false */
+    /** A private API server (`apiServerAccessProfile.enablePrivateCluster`). Default: false. */
     privateCluster?: boolean;
     /**
      * Allow an API server that is open to the internet (neither authorized ranges nor private).
-     * An explicit, visible override of the baseline. @default false
+     * An explicit, visible override of the baseline. Default: false.
      */
     allowPublicApiServer?: boolean;
-    /** Disable local (certificate) accounts; needs managed Entra ID, which this component always enables. @default true */
+    /** Disable local (certificate) accounts; needs managed Entra ID, which this component always enables. Default: true. */
     disableLocalAccounts?: boolean;
-    /** Network policy engine; Azure CNI overlay with the Cilium dataplane for `cilium`. @default "cilium" */
+    /** Network policy engine; Azure CNI overlay with the Cilium dataplane for `cilium`. Default: "cilium". */
     networkPolicy?: NetworkPolicy;
     /**
      * Bring your own subnet and address ranges. Required with `privateCluster`: without it AKS
-     * creates its own VNet inside the same deployment, which no runner can be in. @default an
-     * AKS-managed VNet
+     * creates its own VNet inside the same deployment, which no runner can be in. Default: an
+     * AKS-managed VNet.
      */
     network?: ClusterNetworkArgs;
     /**
      * Namespaces this component creates and owns, declared once per cluster so that removing a
      * workload never deletes a namespace others use. `default`, `kube-system`, `kube-public` and
-     * `kube-node-lease` are refused. @default none
+     * `kube-node-lease` are refused. Default: none.
      */
     namespaces?: string[];
     /**
      * The Key Vault secrets provider add-on (Secrets Store CSI driver) with secret rotation
-     * every 2 minutes. @default false
+     * every 2 minutes. Default: false.
      */
     keyVaultSecretsProvider?: boolean;
-    /** The Azure Policy add-on (`addonProfiles.azurepolicy`). @default true */
+    /** The Azure Policy add-on (`addonProfiles.azurepolicy`). Default: true. */
     azurePolicy?: boolean;
-    /** The image cleaner, removing unused images from the nodes weekly (`securityProfile.imageCleaner`). @default true */
+    /** The image cleaner, removing unused images from the nodes weekly (`securityProfile.imageCleaner`). Default: true. */
     imageCleaner?: boolean;
     /**
      * Microsoft Defender for Containers, reporting to this Log Analytics workspace
-     * (`securityProfile.defender`). @default off
+     * (`securityProfile.defender`). Default: off.
      */
     defenderLogAnalyticsWorkspaceResourceId?: pulumi.Input<string>;
     /**
      * Protect the cluster and its node pools from deletion and replacement (the `protect`
      * resource option, set on those children explicitly). A replaced cluster has a new OIDC
-     * issuer and breaks every federated credential that trusts it. @default true
+     * issuer and breaks every federated credential that trusts it. Default: true.
      */
     protect?: boolean;
-    /** Tags on the cluster and its node pools. @default none */
+    /** Tags on the cluster and its node pools. Default: none. */
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -175,26 +218,70 @@ function apiServerAccessProfile(args: WorkloadIdentityClusterArgs): containerser
 
 const NETWORK_CONTRIBUTOR = { name: "Network Contributor", guid: BUILT_IN_ROLES["Network Contributor"] } as const;
 
+/** The component's type token: `<package>:index:<class>`, as the schema names it. */
+export const WORKLOAD_IDENTITY_CLUSTER_TYPE = "aks-workload-identity:index:WorkloadIdentityCluster";
+
+/** The children a TypeScript caller reads through getters, kept off the component's fields. */
+const CLUSTERS = new WeakMap<WorkloadIdentityCluster, containerservice.ManagedCluster>();
+const NODE_POOLS = new WeakMap<WorkloadIdentityCluster, Readonly<Record<string, containerservice.AgentPool>>>();
+
 /**
  * An AKS cluster with the OIDC issuer and workload identity enabled, managed Entra ID with Azure
  * RBAC, local accounts off, and a Kubernetes provider that logs in through kubelogin.
  */
-export class WorkloadIdentityCluster extends KubernetesClusterComponent {
+export class WorkloadIdentityCluster extends pulumi.ComponentResource implements KubernetesClusterComponent {
     /** Azure name of the managed cluster. */
     public readonly name: pulumi.Output<string>;
     /** ARM resource ID of the managed cluster. */
     public readonly resourceId: pulumi.Output<string>;
-    /** The cluster's OIDC issuer URL, exactly as AKS publishes it (with its trailing `/`). */
+    /** The cluster's OIDC issuer URL, exactly as AKS publishes it (with its trailing `/`): the issuer of its workloads' federated credentials. */
     public readonly oidcIssuerUrl: pulumi.Output<string>;
-    /** The user node pools, keyed as configured. */
-    public readonly nodePools: Readonly<Record<string, containerservice.AgentPool>>;
-    /** The managed cluster resource. */
-    public readonly cluster: containerservice.ManagedCluster;
+    /**
+     * User kubeconfig (secret) whose user logs in through kubelogin (`--login azurecli`; set
+     * `AAD_LOGIN_METHOD` to change that at run time). It resolves once the deployer may create
+     * objects in the cluster and the cluster's `namespaces` exist: build the cluster's one
+     * `kubernetes.Provider` from it.
+     */
+    public readonly kubeconfig: pulumi.Output<string>;
 
-    protected readonly access: ClusterAccess;
+    // TypeScript-only members are getters and methods: the analyzer makes every field an output.
+
+    /** The managed cluster resource. */
+    public get cluster(): containerservice.ManagedCluster {
+        return CLUSTERS.get(this) as containerservice.ManagedCluster;
+    }
+
+    /** The user node pools, keyed as configured. */
+    public get nodePools(): Readonly<Record<string, containerservice.AgentPool>> {
+        return NODE_POOLS.get(this) ?? {};
+    }
+
+    /** Kubernetes provider for this cluster; it waits for the admin grants and the RBAC readiness check. */
+    public get provider(): KubernetesProvider {
+        return clusterAccessOf(this).provider;
+    }
+
+    /** The role assignments of `clusterAdmins`, keyed as configured. */
+    public get adminGrants(): Readonly<Record<string, authorization.RoleAssignment>> {
+        return clusterAccessOf(this).adminGrants;
+    }
+
+    /** The Namespace `namespace` in this cluster, created once however many workloads share it. */
+    public namespace(namespace: string): corev1.Namespace {
+        return clusterAccessOf(this).namespace(namespace);
+    }
+
+    /**
+     * The binding a WorkloadIdentity takes for this cluster. The namespace is not created here:
+     * declare it in the cluster's `namespaces` (or call `namespace()`) so it outlives any workload.
+     */
+    public bindWorkload(namespace: string): WorkloadClusterBinding {
+        return clusterAccessOf(this).binding(this.oidcIssuerUrl, namespace);
+    }
 
     constructor(name: string, args: WorkloadIdentityClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("aks-workload-identity:index:WorkloadIdentityCluster", name, {}, opts);
+        super(WORKLOAD_IDENTITY_CLUSTER_TYPE, name, {}, opts);
+        requirePlainInputs(this, WORKLOAD_IDENTITY_CLUSTER_TYPE, name, args);
 
         const problems = validateClusterArgs(args);
         if (problems.length > 0) {
@@ -211,7 +298,7 @@ export class WorkloadIdentityCluster extends KubernetesClusterComponent {
         const protect = args.protect ?? true;
         const subnet = args.network?.vnetSubnetId;
 
-        this.cluster = new containerservice.ManagedCluster(
+        const cluster = new containerservice.ManagedCluster(
             `${name}-aks`,
             {
                 resourceGroupName: args.resourceGroupName,
@@ -292,7 +379,7 @@ export class WorkloadIdentityCluster extends KubernetesClusterComponent {
                 `${name}-pool-${poolName}`,
                 {
                     resourceGroupName: args.resourceGroupName,
-                    resourceName: this.cluster.name,
+                    resourceName: cluster.name,
                     agentPoolName: poolName,
                     mode: pool.mode ?? "User",
                     osType: "Linux",
@@ -320,13 +407,14 @@ export class WorkloadIdentityCluster extends KubernetesClusterComponent {
                 },
             );
         }
-        this.nodePools = nodePools;
+        CLUSTERS.set(this, cluster);
+        NODE_POOLS.set(this, nodePools);
 
         // With its own subnet, the cluster's identity manages load balancers and routes in it:
         // AKS docs "Use kubenet/Azure CNI with your own subnet" ask for Network Contributor on the
         // subnet (a system-assigned identity can only be granted it after the cluster exists).
         if (subnet !== undefined) {
-            const principalId = this.cluster.identity.apply((identity) => identity?.principalId ?? "");
+            const principalId = cluster.identity.apply((identity) => identity?.principalId ?? "");
             const roleDefinitionId = pulumi.output(subnet).apply((id) => roleDefinitionIdAt(NETWORK_CONTRIBUTOR, id));
             new authorization.RoleAssignment(
                 `${name}-subnet-network`,
@@ -342,9 +430,9 @@ export class WorkloadIdentityCluster extends KubernetesClusterComponent {
             );
         }
 
-        this.name = this.cluster.name;
-        this.resourceId = this.cluster.id;
-        this.oidcIssuerUrl = this.cluster.oidcIssuerProfile.apply((profile) => {
+        this.name = cluster.name;
+        this.resourceId = cluster.id;
+        this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((profile) => {
             const url = profile?.issuerURL;
             if (url === undefined || !url.startsWith("https://")) {
                 throw new Error(`Cluster ${name} reports no https OIDC issuer URL (got ${JSON.stringify(url)}); workload identity cannot federate with it.`);
@@ -352,13 +440,17 @@ export class WorkloadIdentityCluster extends KubernetesClusterComponent {
             return url;
         });
 
-        this.access = new ClusterAccess(this, name, {
-            resourceGroupName: args.resourceGroupName,
-            clusterName: this.cluster.name,
-            clusterId: this.cluster.id,
-            clusterAdmins: args.clusterAdmins,
-            namespaces: args.namespaces,
-        });
+        const access = attachClusterAccess(
+            this,
+            new ClusterAccess(this, name, {
+                resourceGroupName: args.resourceGroupName,
+                clusterName: cluster.name,
+                clusterId: cluster.id,
+                clusterAdmins: args.clusterAdmins,
+                namespaces: args.namespaces,
+            }),
+        );
+        this.kubeconfig = access.publishedKubeconfig();
 
         this.registerOutputs({
             name: this.name,

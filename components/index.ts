@@ -12,3 +12,5 @@ export * from "./regions";
 export * from "./key-vault";
 export * from "./identity-binding";
 export * from "./identity-binding-rules";
+export * from "./inputs";
+export * from "./package-schema";

@@ -14,21 +14,21 @@ export interface KubernetesRbacReadinessArgs {
     kubeconfig: pulumi.Input<string>;
     /**
      * The namespaces in which the access is checked, one SelfSubjectAccessReview each.
-     * @default [] - one review without a namespace: the access in every namespace, which is what
-     * "Azure Kubernetes Service RBAC Cluster Admin" grants
+     * Default: [] - one review without a namespace: the access in every namespace, which is what
+     * "Azure Kubernetes Service RBAC Cluster Admin" grants.
      */
     namespaces?: pulumi.Input<pulumi.Input<string>[]>;
-    /** The verb checked. @default "create" */
+    /** The verb checked. Default: "create". */
     verb?: pulumi.Input<string>;
-    /** The resource checked (plural). @default "serviceaccounts" */
+    /** The resource checked (plural). Default: "serviceaccounts". */
     resource?: pulumi.Input<string>;
-    /** The API group of `resource`. @default "" - the core group */
+    /** The API group of `resource`. Default: "" - the core group. */
     group?: pulumi.Input<string>;
-    /** How long to wait for RBAC to let the user in before the deploy fails. @default 600 (10 minutes) */
+    /** How long to wait for RBAC to let the user in before the deploy fails. Default: 600 (10 minutes). */
     timeoutSeconds?: pulumi.Input<number>;
     /**
      * Values whose change runs the check again on the next `pulumi up`, e.g. the IDs of the role
-     * assignments that grant the access. @default [] - only a change of the other inputs does
+     * assignments that grant the access. Default: [] - only a change of the other inputs does.
      */
     triggers?: pulumi.Input<pulumi.Input<string>[]>;
 }

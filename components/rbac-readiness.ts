@@ -43,9 +43,9 @@ export interface AccessCheck {
     readonly verb: string;
     /** The resource, plural and lower case, e.g. `serviceaccounts`. */
     readonly resource: string;
-    /** The API group. @default "" - the core group */
+    /** The API group. Default: "" - the core group. */
     readonly group?: string;
-    /** The namespace. @default - none: the question is about every namespace (or a cluster-scoped resource) */
+    /** The namespace. Default: none: the question is about every namespace (or a cluster-scoped resource). */
     readonly namespace?: string;
 }
 
@@ -66,27 +66,27 @@ export type TokenGetter = (forceRefresh: boolean) => Promise<string>;
 export interface WaitForKubernetesAccessOptions {
     /** The API server URL, `https://...` (the kubeconfig cluster's `server`). */
     readonly server: string;
-    /** PEM of the CA that signed the API server's certificate. @default - the system's CAs */
+    /** PEM of the CA that signed the API server's certificate. Default: the system's CAs. */
     readonly caData?: string;
-    /** The TLS server name to verify. @default - the host of `server` */
+    /** The TLS server name to verify. Default: the host of `server`. */
     readonly tlsServerName?: string;
     /** The caller's token; called once per attempt (cache inside it). */
     readonly getToken: TokenGetter;
     /** What must be allowed; all of them, checked in order. */
     readonly checks: readonly AccessCheck[];
-    /** Who the caller is, for the messages. @default - from the token's `oid` and `upn` claims */
+    /** Who the caller is, for the messages. Default: from the token's `oid` and `upn` claims. */
     readonly principal?: string;
-    /** How long to keep asking. @default 600000 (10 minutes; Azure documents up to 5 minutes) */
+    /** How long to keep asking. Default: 600000 (10 minutes; Azure documents up to 5 minutes). */
     readonly timeoutMs?: number;
-    /** The first wait between attempts; it doubles after each. @default 5000 */
+    /** The first wait between attempts; it doubles after each. Default: 5000. */
     readonly initialIntervalMs?: number;
-    /** The longest wait between attempts. @default 30000 */
+    /** The longest wait between attempts. Default: 30000. */
     readonly maxIntervalMs?: number;
-    /** How long one HTTPS request may take. @default 30000 */
+    /** How long one HTTPS request may take. Default: 30000. */
     readonly requestTimeoutMs?: number;
-    /** @default systemClock */
+    /** Default: systemClock. */
     readonly clock?: Clock;
-    /** Called with one line per attempt that is not yet allowed and one when all are. @default - silent */
+    /** Called with one line per attempt that is not yet allowed and one when all are. Default: silent. */
     readonly onProgress?: (message: string) => void;
 }
 
@@ -385,7 +385,7 @@ export interface KubeconfigEndpoint {
     readonly contextName: string;
     readonly userName: string;
     readonly server: string;
-    /** PEM from `certificate-authority-data`. @default - none: the system's CAs */
+    /** PEM from `certificate-authority-data`. Default: none: the system's CAs. */
     readonly caData?: string;
     readonly tlsServerName?: string;
     /** A static bearer token (`user.token`). */
@@ -490,11 +490,11 @@ function readExec(value: unknown, userName: string): ExecCredentialPlugin {
 }
 
 export interface ExecTokenOptions {
-    /** The environment the plugin inherits, before the kubeconfig's `env`. @default process.env */
+    /** The environment the plugin inherits, before the kubeconfig's `env`. Default: process.env. */
     readonly baseEnv?: Readonly<Record<string, string | undefined>>;
-    /** How long the plugin may run. @default 120000 */
+    /** How long the plugin may run. Default: 120000. */
     readonly timeoutMs?: number;
-    /** @default Date.now */
+    /** Default: Date.now. */
     readonly now?: () => number;
     /** The cluster, handed to the plugin in KUBERNETES_EXEC_INFO when the kubeconfig sets provideClusterInfo. */
     readonly cluster?: { readonly server: string; readonly caData?: string; readonly tlsServerName?: string };

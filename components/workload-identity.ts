@@ -6,7 +6,7 @@ import * as apiextensions from "@pulumi/kubernetes/apiextensions";
 import * as batchv1 from "@pulumi/kubernetes/batch/v1";
 import * as corev1 from "@pulumi/kubernetes/core/v1";
 import type * as k8sInputs from "@pulumi/kubernetes/types/input";
-import type { WorkloadClusterBinding } from "./cluster-access";
+import { bindingDependsOn, type WorkloadClusterBinding } from "./cluster-access";
 import {
     CLIENT_ID_ANNOTATION,
     ENTRA_TOKEN_EXCHANGE_AUDIENCE,
@@ -15,6 +15,7 @@ import {
     TOKEN_EXPIRATION_ANNOTATION,
     WORKLOAD_IDENTITY_POD_LABELS,
 } from "./constants";
+import { requirePlainInputs } from "./inputs";
 import { identityBindingOnCluster, type IdentityBindingChildren } from "./identity-binding";
 import {
     bindingIdentityNamePartProblem,
@@ -38,11 +39,19 @@ import {
     validateWorkloadIdentityArgs,
 } from "./validation";
 
+/** The component's type token, as the schema names it. */
+export const WORKLOAD_IDENTITY_TYPE = "aks-workload-identity:index:WorkloadIdentity";
+
 /** Role assignment keys the `keyVault` argument uses. */
 export const KEY_VAULT_SECRETS_GRANT = "keyvault-secrets";
 export const KEY_VAULT_CERTIFICATES_GRANT = "keyvault-certificates";
 
-export type PrincipalKind = "managedIdentity" | "application";
+/** The kind of Entra ID principal of a workload identity (an `as const` enum: the analyzer refuses string unions). */
+export const PrincipalKind = {
+    ManagedIdentity: "managedIdentity",
+    Application: "application",
+} as const;
+export type PrincipalKind = (typeof PrincipalKind)[keyof typeof PrincipalKind];
 
 /** An Azure role for the workload's principal at one scope. */
 export interface RoleAssignmentArgs {
@@ -52,14 +61,14 @@ export interface RoleAssignmentArgs {
     scope: pulumi.Input<string>;
     /**
      * Allow Owner, Contributor, User Access Administrator or Role Based Access Control
-     * Administrator at subscription or management-group scope. @default false (refused)
+     * Administrator at subscription or management-group scope. Default: false (refused).
      */
     allowBroadScope?: boolean;
-    /** Description on the role assignment. @default names the workload and the assignment key */
+    /** Description on the role assignment. Default: names the workload and the assignment key. */
     description?: pulumi.Input<string>;
     /**
      * An ABAC condition that narrows the assignment (`condition`, version 2.0), e.g. which roles a
-     * Role Based Access Control Administrator may assign. @default none
+     * Role Based Access Control Administrator may assign. Default: none.
      */
     condition?: pulumi.Input<string>;
 }
@@ -70,9 +79,9 @@ export interface FederationArgs {
     issuer: pulumi.Input<string>;
     /** The subject exactly as in the tokens' `sub` claim, e.g. `repo:<owner>/<repo>:environment:prod`. */
     subject: pulumi.Input<string>;
-    /** @default ["api://AzureADTokenExchange"] */
+    /** Audiences the tokens must carry (`aud`). Default: ["api://AzureADTokenExchange"], Entra ID's token exchange audience. */
     audiences?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Accept an audience other than Entra ID's public-cloud one (sovereign clouds). @default false */
+    /** Accept an audience other than Entra ID's public-cloud one (sovereign clouds). Default: false. */
     allowCustomAudience?: boolean;
 }
 
@@ -80,9 +89,9 @@ export interface FederationArgs {
 export interface KeyVaultArgs {
     /** ARM ID of the vault. */
     resourceId: pulumi.Input<string>;
-    /** Secret names to mount. @default none */
+    /** Secret names to mount. Default: none. */
     secrets?: string[];
-    /** Certificate names to mount (adds "Key Vault Certificate User"). @default none */
+    /** Certificate names to mount (adds "Key Vault Certificate User"). Default: none. */
     certificates?: string[];
 }
 
@@ -114,18 +123,8 @@ export interface ServiceAccountRefArgs {
     name: string;
 }
 
-/**
- * A cluster the workload runs on: what `bindWorkload` returns, plus the cluster's resource group
- * and name, which identity binding mode needs (the binding is a child of the managed cluster).
- * Until `WorkloadClusterBinding` carries the two fields itself, pass them beside it:
- * `{ ...cluster.bindWorkload("orders"), clusterResourceGroupName: "rg-apps", clusterName: cluster.name }`.
- */
-export interface WorkloadClusterTarget extends WorkloadClusterBinding {
-    /** Resource group of the managed cluster. Required with `identityBinding`. @default none */
-    clusterResourceGroupName?: pulumi.Input<string>;
-    /** Azure name of the managed cluster. Required with `identityBinding`. @default none */
-    clusterName?: pulumi.Input<string>;
-}
+/** @deprecated The same as `WorkloadClusterBinding`, which now carries the cluster's resource group and name. */
+export type WorkloadClusterTarget = WorkloadClusterBinding;
 
 /**
  * The quick-start's script in identity binding mode. The Azure CLI cannot log in through the AKS
@@ -184,29 +183,29 @@ export function quickstartBindingScript(vaultName: string, secretName: string): 
 export interface WorkloadIdentityArgs {
     /** Resource group of the managed identity (unused for `principal: application`). */
     resourceGroupName: pulumi.Input<string>;
-    /** Azure region of the managed identity. @default the provider's `azure-native:location` */
+    /** Azure region of the managed identity. Default: the provider's `azure-native:location`. */
     location?: pulumi.Input<string>;
-    /** Azure name of the managed identity, or display name of the app registration. @default the component name */
+    /** Azure name of the managed identity, or display name of the app registration. Default: the component name. */
     identityName?: pulumi.Input<string>;
     /**
      * The Entra ID principal: a user-assigned managed identity, or an app registration with its
-     * service principal. Neither ever gets a password or certificate. @default "managedIdentity"
+     * service principal. Neither ever gets a password or certificate. Default: "managedIdentity".
      */
     principal?: PrincipalKind;
-    /** Kubernetes namespace of the ServiceAccount; required when `clusters` is not empty. @default none (no Kubernetes) */
+    /** Kubernetes namespace of the ServiceAccount; required when `clusters` is not empty. Default: none (no Kubernetes). */
     namespace?: string;
-    /** ServiceAccount name, set explicitly (autonaming would break the FIC subject). @default the component name */
+    /** ServiceAccount name, set explicitly (autonaming would break the FIC subject). Default: the component name. */
     serviceAccount?: string;
     /**
      * Create the ServiceAccount in every cluster. When false, no Kubernetes object is created:
      * the application (a Helm chart) ships its own ServiceAccount and takes the
-     * `serviceAccountAnnotations` output as its annotations. @default true
+     * `serviceAccountAnnotations` output as its annotations. Default: true.
      */
     createServiceAccount?: boolean;
     /**
      * With `createServiceAccount: false`: annotate a ServiceAccount that already exists in every
      * cluster in place (a server-side apply patch). The object and its namespace must exist
-     * before the deployment, or it fails. @default false
+     * before the deployment, or it fails. Default: false.
      */
     annotateExistingServiceAccount?: boolean;
     /**
@@ -214,18 +213,18 @@ export interface WorkloadIdentityArgs {
      * `principal: application`; required there. List every identity that deploys the stack (the
      * pipeline's, from the bootstrap's output): with the least-privilege Graph permission
      * `Application.ReadWrite.OwnedBy` a deployer that is not an owner gets 403 on every later
-     * change (azuread docs: azuread_application, azuread_service_principal `owners`). @default none
+     * change (azuread docs: azuread_application, azuread_service_principal `owners`). Default: none.
      */
     applicationOwners?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Projected token lifetime in seconds, 3600..86400, as a ServiceAccount annotation. @default the webhook's 3600 */
+    /** Projected token lifetime in seconds, 3600..86400, as a ServiceAccount annotation. Default: the webhook's 3600. */
     tokenExpirationSeconds?: number;
     /**
      * The clusters the workload runs on, keyed by cluster key: per cluster one ServiceAccount, and
      * one federated credential per allowed ServiceAccount (classic) or one AKS identity binding with
      * its RBAC (`identityBinding`). Get a binding from `WorkloadIdentityCluster.bindWorkload`.
-     * @default none
+     * Default: none.
      */
-    clusters?: Record<string, WorkloadClusterTarget>;
+    clusters?: Record<string, WorkloadClusterBinding>;
     /**
      * Use AKS identity bindings (API 2026-05-01, stable): per cluster one identity binding maps the
      * managed identity to the cluster, and a ClusterRole/ClusterRoleBinding pair lets the
@@ -234,13 +233,13 @@ export interface WorkloadIdentityArgs {
      * owns, however many clusters and ServiceAccounts use it. Pods need the `podAnnotations` as
      * well as the `podLabels`, and an Azure Identity SDK with the token proxy enabled on
      * `WorkloadIdentityCredential`. Managed identities only; not on clusters with API server VNet
-     * integration. @default false (one federated credential per cluster and ServiceAccount)
+     * integration. Default: false (one federated credential per cluster and ServiceAccount).
      */
     identityBinding?: boolean;
     /**
      * With `identityBinding`: keep the classic per-cluster federated credentials as well, so pods
      * that do not use the binding yet keep working during a migration. Drop it in a second deploy,
-     * once every pod carries the `podAnnotations` and uses the token proxy. @default false
+     * once every pod carries the `podAnnotations` and uses the token proxy. Default: false.
      */
     keepClassicCredentials?: boolean;
     /**
@@ -248,31 +247,31 @@ export interface WorkloadIdentityArgs {
      * federated credential per cluster and ServiceAccount (at most 20 in all); identity binding
      * mode: subjects of the ClusterRoleBinding, any number. Only the workload's own ServiceAccount
      * is created (`createServiceAccount`); the others carry the `serviceAccountAnnotations` their
-     * owners apply. @default the workload's own, `[{ namespace, name: serviceAccount }]`
+     * owners apply. Default: the workload's own, `[{ namespace, name: serviceAccount }]`.
      */
     serviceAccounts?: ServiceAccountRefArgs[];
     /**
      * Further issuers the principal trusts, keyed by a stable key: a GitHub workflow, another
      * cluster, any OIDC issuer. Each becomes a federated credential `fic-<key>` in the same chain
-     * as the clusters'. @default none
+     * as the clusters'. Default: none.
      */
     federations?: Record<string, FederationArgs>;
-    /** Azure role assignments of the principal, keyed by a stable key. @default none */
+    /** Azure role assignments of the principal, keyed by a stable key. Default: none. */
     roleAssignments?: Record<string, RoleAssignmentArgs>;
     /**
      * Key Vault secrets and certificates to mount: "Key Vault Secrets User" on the vault (and
      * "Key Vault Certificate User" for certificates), and a SecretProviderClass in the namespace of
-     * every cluster. The clusters need the Key Vault secrets provider add-on. @default none
+     * every cluster. The clusters need the Key Vault secrets provider add-on. Default: none.
      */
     keyVault?: KeyVaultArgs;
     /**
      * Run the quick-start Job in every cluster: the Azure CLI logs in with the federated token and
      * reads the first Key Vault secret's metadata (never its value), retrying with backoff while
      * the federated credential and the role assignment propagate. Needs `keyVault` with a secret.
-     * @default false
+     * Default: false.
      */
     quickstart?: boolean;
-    /** Tags on the managed identity. @default none */
+    /** Tags on the managed identity. Default: none. */
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -369,6 +368,24 @@ export class WorkloadIdentityGrants {
     }
 }
 
+/** The TypeScript-only members of a WorkloadIdentity, read through its getters. */
+interface WorkloadIdentityExtras {
+    allowedServiceAccounts: readonly ServiceAccountRef[];
+    identityBindings: Readonly<Record<string, pulumi.CustomResource>>;
+    identityBindingRoleBindings: Readonly<Record<string, pulumi.CustomResource>>;
+    federatedCredentials: Readonly<Record<string, pulumi.CustomResource>>;
+    serviceAccounts: Readonly<Record<string, pulumi.CustomResource>>;
+    grants: WorkloadIdentityGrants;
+    secretProviderClasses: Readonly<Record<string, pulumi.CustomResource>>;
+    secretsVolume: k8sInputs.core.v1.Volume | undefined;
+    secretsVolumeMount: k8sInputs.core.v1.VolumeMount | undefined;
+    quickstartJobs: Readonly<Record<string, pulumi.CustomResource>>;
+}
+const EXTRAS = new WeakMap<WorkloadIdentity, WorkloadIdentityExtras>();
+function extrasOf(identity: WorkloadIdentity): WorkloadIdentityExtras {
+    return EXTRAS.get(identity) as WorkloadIdentityExtras;
+}
+
 /**
  * A workload's Entra ID principal federated with the OIDC issuers of the clusters it runs on,
  * its Azure role assignments, and the annotated ServiceAccount in every one of those clusters.
@@ -394,12 +411,6 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
     public readonly podAnnotations: Readonly<Record<string, string>>;
     /** Whether the workload uses AKS identity bindings. */
     public readonly identityBinding: boolean;
-    /** The ServiceAccounts allowed to use the identity (`serviceAccounts`, or the workload's own). */
-    public readonly allowedServiceAccounts: readonly ServiceAccountRef[];
-    /** Identity bindings keyed by cluster key (identity binding mode). */
-    public readonly identityBindings: Readonly<Record<string, pulumi.CustomResource>>;
-    /** The ClusterRoleBindings that let the allowed ServiceAccounts use the identity, keyed by cluster key (identity binding mode). */
-    public readonly identityBindingRoleBindings: Readonly<Record<string, pulumi.CustomResource>>;
     /**
      * The OIDC issuer AKS keeps for this identity's bindings (`properties.oidcIssuer.oidcIssuerUrl`,
      * the same on every cluster): the issuer Entra ID sees. Undefined in classic mode and until
@@ -408,23 +419,54 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
     public readonly identityBindingIssuerUrl: pulumi.Output<string | undefined>;
     /** The ServiceAccount annotations (client ID, tenant, token lifetime): what a chart's `serviceAccount.annotations` takes. */
     public readonly serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
+
+    // TypeScript-only members are getters: the analyzer makes every field a schema output, and
+    // resources, maps of resources and helper classes are not outputs another language can use.
+
+    /** The ServiceAccounts allowed to use the identity (`serviceAccounts`, or the workload's own). */
+    public get allowedServiceAccounts(): readonly ServiceAccountRef[] {
+        return extrasOf(this).allowedServiceAccounts;
+    }
+    /** Identity bindings keyed by cluster key (identity binding mode). */
+    public get identityBindings(): Readonly<Record<string, pulumi.CustomResource>> {
+        return extrasOf(this).identityBindings;
+    }
+    /** The ClusterRoleBindings that let the allowed ServiceAccounts use the identity, keyed by cluster key (identity binding mode). */
+    public get identityBindingRoleBindings(): Readonly<Record<string, pulumi.CustomResource>> {
+        return extrasOf(this).identityBindingRoleBindings;
+    }
     /** Federated credentials keyed by cluster key and federation key, written one after another. */
-    public readonly federatedCredentials: Readonly<Record<string, pulumi.CustomResource>>;
+    public get federatedCredentials(): Readonly<Record<string, pulumi.CustomResource>> {
+        return extrasOf(this).federatedCredentials;
+    }
     /** ServiceAccounts (or, with `annotateExistingServiceAccount`, patches) keyed by cluster key; none with `createServiceAccount: false`. */
-    public readonly serviceAccounts: Readonly<Record<string, pulumi.CustomResource>>;
+    public get serviceAccounts(): Readonly<Record<string, pulumi.CustomResource>> {
+        return extrasOf(this).serviceAccounts;
+    }
     /** Role grants of the principal; `grants.assign(key, { role, scope })` adds one. */
-    public readonly grants: WorkloadIdentityGrants;
+    public get grants(): WorkloadIdentityGrants {
+        return extrasOf(this).grants;
+    }
     /** SecretProviderClasses keyed by cluster key (with `keyVault`). */
-    public readonly secretProviderClasses: Readonly<Record<string, pulumi.CustomResource>>;
+    public get secretProviderClasses(): Readonly<Record<string, pulumi.CustomResource>> {
+        return extrasOf(this).secretProviderClasses;
+    }
     /** The pod volume that mounts the Key Vault objects (with `keyVault`). */
-    public readonly secretsVolume: k8sInputs.core.v1.Volume | undefined;
+    public get secretsVolume(): k8sInputs.core.v1.Volume | undefined {
+        return extrasOf(this).secretsVolume;
+    }
     /** The container volume mount for `secretsVolume`, at /mnt/secrets-store (with `keyVault`). */
-    public readonly secretsVolumeMount: k8sInputs.core.v1.VolumeMount | undefined;
+    public get secretsVolumeMount(): k8sInputs.core.v1.VolumeMount | undefined {
+        return extrasOf(this).secretsVolumeMount;
+    }
     /** Quick-start Jobs keyed by cluster key (with `quickstart`). */
-    public readonly quickstartJobs: Readonly<Record<string, pulumi.CustomResource>>;
+    public get quickstartJobs(): Readonly<Record<string, pulumi.CustomResource>> {
+        return extrasOf(this).quickstartJobs;
+    }
 
     constructor(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("aks-workload-identity:index:WorkloadIdentity", name, {}, opts);
+        super(WORKLOAD_IDENTITY_TYPE, name, {}, opts);
+        requirePlainInputs(this, WORKLOAD_IDENTITY_TYPE, name, args);
 
         const problems = workloadIdentityProblems(name, args);
         if (problems.length > 0) {
@@ -439,7 +481,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         this.podAnnotations = this.identityBinding ? IDENTITY_BINDING_POD_ANNOTATIONS : {};
         const keepClassic = this.identityBinding && args.keepClassicCredentials === true;
         const own: ServiceAccountRef | undefined = this.namespace === undefined ? undefined : { namespace: this.namespace, name: this.serviceAccount };
-        this.allowedServiceAccounts = allowedServiceAccounts(args, own);
+        const allowed = allowedServiceAccounts(args, own);
         const clusters = Object.entries(args.clusters ?? {}).sort(([a], [b]) => a.localeCompare(b));
         const identityName = args.identityName ?? name;
 
@@ -450,7 +492,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
             this.identityBinding && !keepClassic
                 ? []
                 : clusters.flatMap(([key, binding]) =>
-                      this.allowedServiceAccounts.map((account) => {
+                      allowed.map((account) => {
                           const subject = serviceAccountSubject(account.namespace, account.name);
                           return {
                               key: classicCredentialKey(key, account, own),
@@ -542,15 +584,15 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                         key,
                         clusterResourceGroupName: target.clusterResourceGroupName as pulumi.Input<string>,
                         clusterName: target.clusterName as pulumi.Input<string>,
-                        kubernetesProvider: target.kubernetesProvider,
-                        kubernetesDependsOn: target.dependsOn,
+                        kubernetesProvider: kubernetesProviderOf(target),
+                        kubernetesDependsOn: bindingDependsOn(target),
                     },
                     {
                         ownerName: name,
                         parent: this,
                         identityResourceId,
                         clientId: this.clientId,
-                        serviceAccounts: this.allowedServiceAccounts,
+                        serviceAccounts: allowed,
                         after: previous,
                     },
                 );
@@ -560,11 +602,10 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         for (const credential of federationCredentials) {
             previous = federatedCredentials[credential.key] = writeCredential(credential, previous);
         }
-        this.identityBindings = Object.fromEntries(Object.entries(bindingChildren).map(([key, children]) => [key, children.binding]));
-        this.identityBindingRoleBindings = Object.fromEntries(Object.entries(bindingChildren).map(([key, children]) => [key, children.clusterRoleBinding]));
+        const identityBindings = Object.fromEntries(Object.entries(bindingChildren).map(([key, children]) => [key, children.binding]));
+        const identityBindingRoleBindings = Object.fromEntries(Object.entries(bindingChildren).map(([key, children]) => [key, children.clusterRoleBinding]));
         const firstBinding = Object.values(bindingChildren)[0];
         this.identityBindingIssuerUrl = firstBinding === undefined ? pulumi.output(undefined) : firstBinding.issuerUrl;
-        this.federatedCredentials = federatedCredentials;
 
         const annotations: Record<string, pulumi.Input<string>> = {
             [CLIENT_ID_ANNOTATION]: this.clientId,
@@ -580,7 +621,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         for (const [key, binding] of clusters) {
             // metadata.name is explicit: an autonamed ServiceAccount would not match the FIC subject.
             const metadata = { name: this.serviceAccount, namespace: this.namespace as string, annotations };
-            const options = { parent: this, provider: binding.kubernetesProvider, dependsOn: binding.dependsOn };
+            const options = { parent: this, provider: kubernetesProviderOf(binding), dependsOn: bindingDependsOn(binding) };
             if (createServiceAccount) {
                 serviceAccounts[key] = new corev1.ServiceAccount(`${name}-sa-${key}`, { metadata }, options);
             } else if (annotateExisting) {
@@ -588,21 +629,22 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                 serviceAccounts[key] = new corev1.ServiceAccountPatch(`${name}-sa-${key}`, { metadata }, options);
             }
         }
-        this.serviceAccounts = serviceAccounts;
 
-        this.grants = new WorkloadIdentityGrants(this, name, this.principalId);
+        const grants = new WorkloadIdentityGrants(this, name, this.principalId);
         for (const [key, assignment] of Object.entries(args.roleAssignments ?? {})) {
-            this.grants.assign(key, assignment);
+            grants.assign(key, assignment);
         }
 
         const keyVault = args.keyVault;
+        let volume: k8sInputs.core.v1.Volume | undefined;
+        let volumeMount: k8sInputs.core.v1.VolumeMount | undefined;
         const secretProviderClasses: Record<string, pulumi.CustomResource> = {};
         const quickstartJobs: Record<string, pulumi.CustomResource> = {};
         const baseName = normalizeNamePart(name);
         if (keyVault !== undefined) {
-            this.grants.assign(KEY_VAULT_SECRETS_GRANT, { role: "Key Vault Secrets User", scope: keyVault.resourceId });
+            grants.assign(KEY_VAULT_SECRETS_GRANT, { role: "Key Vault Secrets User", scope: keyVault.resourceId });
             if ((keyVault.certificates ?? []).length > 0) {
-                this.grants.assign(KEY_VAULT_CERTIFICATES_GRANT, { role: "Key Vault Certificate User", scope: keyVault.resourceId });
+                grants.assign(KEY_VAULT_CERTIFICATES_GRANT, { role: "Key Vault Certificate User", scope: keyVault.resourceId });
             }
             const vaultName = pulumi.output(keyVault.resourceId).apply((id) => {
                 const vault = keyVaultName(id);
@@ -630,15 +672,15 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                             }),
                         },
                     },
-                    { parent: this, provider: binding.kubernetesProvider, dependsOn: binding.dependsOn },
+                    { parent: this, provider: kubernetesProviderOf(binding), dependsOn: bindingDependsOn(binding) },
                 );
             }
-            this.secretsVolume = secretsVolume("keyvault", className);
-            this.secretsVolumeMount = secretsVolumeMount("keyvault");
+            volume = secretsVolume("keyvault", className);
+            volumeMount = secretsVolumeMount("keyvault");
 
             const firstSecret = (keyVault.secrets ?? [])[0];
             if (args.quickstart === true && firstSecret !== undefined) {
-                const secretsGrant = this.grants.all.get(KEY_VAULT_SECRETS_GRANT) as authorization.RoleAssignment;
+                const secretsGrant = grants.all.get(KEY_VAULT_SECRETS_GRANT) as authorization.RoleAssignment;
                 for (const [key, binding] of clusters) {
                     const viaBinding = bindingChildren[key];
                     // The Job proves the chain, so it starts once the chain exists: its cluster's FIC
@@ -651,18 +693,25 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                         serviceAccount: this.serviceAccount,
                         script: vaultName.apply((vault) => (viaBinding === undefined ? quickstartScript(vault, firstSecret) : quickstartBindingScript(vault, firstSecret))),
                         podAnnotations: this.podAnnotations,
-                        dependsOn: [...binding.dependsOn, ...trust, secretsGrant, ...(serviceAccounts[key] ? [serviceAccounts[key]] : [])],
+                        dependsOn: [...bindingDependsOn(binding), ...trust, secretsGrant, ...(serviceAccounts[key] ? [serviceAccounts[key]] : [])],
                         parent: this,
-                        provider: binding.kubernetesProvider,
+                        provider: kubernetesProviderOf(binding),
                     });
                 }
             }
-        } else {
-            this.secretsVolume = undefined;
-            this.secretsVolumeMount = undefined;
         }
-        this.secretProviderClasses = secretProviderClasses;
-        this.quickstartJobs = quickstartJobs;
+        EXTRAS.set(this, {
+            allowedServiceAccounts: allowed,
+            identityBindings,
+            identityBindingRoleBindings,
+            federatedCredentials,
+            serviceAccounts,
+            grants,
+            secretProviderClasses,
+            secretsVolume: volume,
+            secretsVolumeMount: volumeMount,
+            quickstartJobs,
+        });
 
         this.registerOutputs({
             clientId: this.clientId,
@@ -671,6 +720,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
             resourceId: this.resourceId,
             namespace: this.namespace,
             serviceAccount: this.serviceAccount,
+            subject: this.subject,
             podLabels: this.podLabels,
             podAnnotations: this.podAnnotations,
             identityBinding: this.identityBinding,
@@ -758,6 +808,28 @@ function allowedServiceAccounts(args: WorkloadIdentityArgs, own: ServiceAccountR
     return own === undefined ? [] : [own];
 }
 
+/** A binding's provider, typed (`workloadIdentityProblems` has checked it). */
+function kubernetesProviderOf(binding: WorkloadClusterBinding): pulumi.ProviderResource {
+    return binding.kubernetesProvider as pulumi.ProviderResource;
+}
+
+/**
+ * Why a `kubernetesProvider` is not a kubernetes Provider resource. The argument is untyped in
+ * the schema (see `KubernetesProviderReference`), so another language can pass anything.
+ */
+export function kubernetesProviderProblem(value: unknown): string | undefined {
+    // getPackage() is on every ProviderResource (@pulumi/pulumi resource.js), though not in its typings.
+    const getPackage = pulumi.CustomResource.isInstance(value) ? (value as { getPackage?: () => string }).getPackage : undefined;
+    if (typeof getPackage === "function") {
+        const pkg = getPackage.call(value);
+        return pkg === "kubernetes" ? undefined : `expected a kubernetes Provider, got a provider of package ${pkg}.`;
+    }
+    if (typeof value === "string") {
+        return `expected a kubernetes Provider resource, got the string ${JSON.stringify(value)}: pass the Provider object itself, not its ID or URN.`;
+    }
+    return `expected a kubernetes Provider resource (one per cluster, shared by its workloads), got ${value === undefined ? "nothing" : describeValue(value)}.`;
+}
+
 function describeValue(value: unknown): string {
     return pulumi.Output.isInstance(value) ? "a value known only at deploy time" : JSON.stringify(value);
 }
@@ -834,6 +906,9 @@ export function workloadIdentityProblems(name: string, args: WorkloadIdentityArg
         problems.push(...credentialNameClashes(keys).filter((problem) => problem.startsWith("serviceAccounts[")));
     }
 
+    for (const [key, target] of clusters) {
+        problems.push(...prefixedProblem(`clusters.${key}.kubernetesProvider`, kubernetesProviderProblem(target.kubernetesProvider)));
+    }
     if (identityBinding) {
         for (const [key, target] of clusters) {
             if (target.clusterResourceGroupName === undefined || target.clusterName === undefined) {

@@ -8,6 +8,6 @@ import { buildPlatform, checkAdoptedClusters, stackOutputs, type StackOutputs } 
  */
 export = async (): Promise<StackOutputs> => {
     const config = loadStackConfig();
-    await checkAdoptedClusters(config);
-    return stackOutputs(buildPlatform(config));
+    const lookedUp = await checkAdoptedClusters(config);
+    return stackOutputs(buildPlatform(config, lookedUp));
 };

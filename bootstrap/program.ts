@@ -5,9 +5,10 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as storage from "@pulumi/azure-native/storage";
 import * as azuread from "@pulumi/azuread";
 import { GITHUB_ACTIONS_ISSUER } from "../components/constants";
-import { roleAssignmentName } from "../components/names";
+import { assignRole } from "../components/role-assignment";
 import { BUILT_IN_ROLES, roleDefinitionIdFor, type BuiltInRoleName } from "../components/roles";
-import { WorkloadIdentity, type FederationArgs } from "../components/workload-identity";
+import type { FederationArgs } from "../components/args";
+import { WorkloadIdentity } from "../components/workload-identity";
 import { allowRolesCondition } from "./conditions";
 import { BOOTSTRAP_PROJECT, GITHUB_FEDERATION_KEY, keyVaultSecretsProvider, type BootstrapConfig, type EnvironmentConfig, type Federation } from "./config";
 import { environmentSubject, ghVariableCommands, pullRequestSubject, shellQuote, type EnvironmentVariable, type RepositoryVariable } from "./github";
@@ -66,15 +67,21 @@ function assignOperatorRole(
     subscriptionId: string,
     description: string,
 ): authorization.RoleAssignment {
-    const roleDefinitionId = roleDefinitionIdFor({ name: role, guid: BUILT_IN_ROLES[role] }, { kind: "resource", subscriptionId });
-    return new authorization.RoleAssignment(name, {
-        scope,
-        principalId: operator.objectId,
-        principalType: operator.principalType,
-        roleDefinitionId,
-        roleAssignmentName: scope.apply((value) => roleAssignmentName(value, operator.objectId, roleDefinitionId)),
-        description,
-    });
+    const resolved = { name: role, guid: BUILT_IN_ROLES[role] };
+    // The same builder as the components' grants; the role definition ID is known from the
+    // subscription, so it does not wait for the scope.
+    return assignRole(
+        {
+            resourceName: name,
+            role: resolved,
+            scope,
+            principalId: operator.objectId,
+            principalType: operator.principalType,
+            roleDefinitionId: roleDefinitionIdFor(resolved, { kind: "resource", subscriptionId }),
+            description,
+        },
+        {},
+    );
 }
 
 /**

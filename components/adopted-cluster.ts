@@ -7,33 +7,30 @@ import {
     ClusterAccess,
     attachClusterAccess,
     clusterAccessOf,
-    type ClusterAdminArgs,
     type KubernetesClusterComponent,
-    type WorkloadClusterBinding,
 } from "./cluster-access";
+import type { AdoptedClusterArgs, WorkloadClusterBinding } from "./args";
 import { requirePlainInputs } from "./inputs";
 import { adoptedClusterProblems, formatProblems } from "./validation";
 
 /** The component's type token, as the schema names it. */
 export const ADOPTED_CLUSTER_TYPE = "aks-workload-identity:index:AdoptedCluster";
 
-export interface AdoptedClusterArgs {
-    /** Azure name of the existing managed cluster. */
-    clusterName: pulumi.Input<string>;
-    /** Its resource group. */
-    resourceGroupName: pulumi.Input<string>;
-    /** Extra principals granted "Azure Kubernetes Service RBAC Cluster Admin" on it. Default: none. */
-    clusterAdmins?: Record<string, ClusterAdminArgs>;
-    /**
-     * Namespaces this stack creates and owns in the cluster, declared once so that removing a
-     * workload never deletes a namespace others use. Default: none.
-     */
-    namespaces?: string[];
-    /**
-     * Require the Key Vault secrets provider add-on with rotation (a workload on the cluster mounts
-     * Key Vault secrets). Default: false.
-     */
-    requireKeyVaultSecretsProvider?: boolean;
+/** What the lookup of an existing cluster returns. */
+export type ExistingManagedCluster = containerservice.GetManagedClusterResult;
+
+/** Lookups a TypeScript caller already made, keyed by the args object they belong to. */
+const LOOKED_UP = new WeakMap<object, ExistingManagedCluster>();
+
+/**
+ * `args`, marked as belonging to a cluster the caller has already looked up (the stack's
+ * preflight, which refuses an unfit cluster before anything is registered): the component then
+ * checks that result instead of asking Azure a second time. TypeScript only; the component's
+ * arguments stay plain data for other languages.
+ */
+export function withLookedUpCluster<T extends AdoptedClusterArgs>(args: T, found: ExistingManagedCluster): T {
+    LOOKED_UP.set(args, found);
+    return args;
 }
 
 /**
@@ -79,7 +76,11 @@ export class AdoptedCluster extends pulumi.ComponentResource implements Kubernet
         super(ADOPTED_CLUSTER_TYPE, name, {}, opts);
         requirePlainInputs(this, ADOPTED_CLUSTER_TYPE, name, args);
 
-        const found = containerservice.getManagedClusterOutput({ resourceGroupName: args.resourceGroupName, resourceName: args.clusterName }, { parent: this });
+        const lookedUp = LOOKED_UP.get(args);
+        const found =
+            lookedUp !== undefined
+                ? pulumi.output(lookedUp)
+                : containerservice.getManagedClusterOutput({ resourceGroupName: args.resourceGroupName, resourceName: args.clusterName }, { parent: this });
         const checked = pulumi.all([found, args.resourceGroupName, args.clusterName]).apply(([cluster, resourceGroupName, clusterName]) => {
             const problems = adoptedClusterProblems(name, resourceGroupName, clusterName, cluster, args.requireKeyVaultSecretsProvider ?? false);
             if (problems.length > 0) {

@@ -3,55 +3,13 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as corev1 from "@pulumi/kubernetes/core/v1";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
+import type { ClusterAdminArgs, WorkloadClusterBinding } from "./args";
 import { toKubeloginKubeconfig } from "./kubeconfig";
-import { roleAssignmentName } from "./names";
+import { assignRole } from "./role-assignment";
 import { reservedNamespaceProblem } from "./validation";
 import { KubernetesRbacReadiness } from "./rbac-readiness-provider";
-import { BUILT_IN_ROLES, roleDefinitionIdAt } from "./roles";
+import { BUILT_IN_ROLES } from "./roles";
 
-/** Entra ID principal type of a cluster admin: the role assignment's `principalType`. */
-export const AdminPrincipalType = {
-    User: "User",
-    Group: "Group",
-    ServicePrincipal: "ServicePrincipal",
-} as const;
-export type AdminPrincipalType = (typeof AdminPrincipalType)[keyof typeof AdminPrincipalType];
-
-/** An extra principal granted "Azure Kubernetes Service RBAC Cluster Admin" on the cluster. */
-export interface ClusterAdminArgs {
-    /** Entra ID object ID of the user, group or service principal. */
-    objectId: pulumi.Input<string>;
-    /** The principal's type; Azure rejects an assignment whose type does not match the principal. */
-    principalType: AdminPrincipalType;
-}
-
-/**
- * A `kubernetes.Provider` resource, as a component argument. Typed `any` on purpose: Pulumi's
- * component analyzer (3.276) writes a `@pulumi/kubernetes` Provider as the schema reference
- * `/kubernetes/v<version>/schema.json#/resources/kubernetes`, which the schema binder cannot
- * resolve (pkg/codegen/schema/bind.go only maps `#/provider` to `pulumi:providers:kubernetes`),
- * so SDK generation would fail. `any` becomes `pulumi.json#/Any`; every SDK still sends the
- * provider as a resource reference, and the component checks at run time that it is one.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above: the only type the analyzer passes through for a provider.
-export type KubernetesProviderReference = any;
-
-/** What a WorkloadIdentity needs to federate with a cluster and annotate a ServiceAccount in it. */
-export interface WorkloadClusterBinding {
-    /** The cluster's OIDC issuer URL (`oidcIssuerUrl` of the cluster), the issuer of its federated credentials. */
-    oidcIssuerUrl: pulumi.Input<string>;
-    /**
-     * A `kubernetes.Provider` for the cluster, created once per cluster and shared by every
-     * workload on it. From another language: a Provider whose `kubeconfig` is the cluster
-     * component's `kubeconfig` output, which resolves only once the deployer may create objects
-     * in the cluster (its Azure RBAC grants have propagated) and its namespaces exist.
-     */
-    kubernetesProvider: KubernetesProviderReference;
-    /** Resource group of the managed cluster, where its identity bindings live. Required with `identityBinding`. Default: none. */
-    clusterResourceGroupName?: pulumi.Input<string>;
-    /** Azure name of the managed cluster (the cluster's `name` output), the parent of its identity bindings. Required with `identityBinding`. Default: none. */
-    clusterName?: pulumi.Input<string>;
-}
 
 /**
  * What the Kubernetes objects of a TypeScript `bindWorkload()` binding wait for: the admin grants,
@@ -107,17 +65,13 @@ export class ClusterAccess {
         this.clusterName = args.clusterName;
         const adminGrants: Record<string, authorization.RoleAssignment> = {};
         for (const [key, admin] of Object.entries(args.clusterAdmins ?? {})) {
-            const roleDefinitionId = args.clusterId.apply((id) => roleDefinitionIdAt(CLUSTER_ADMIN_ROLE, id));
-            adminGrants[key] = new authorization.RoleAssignment(
-                `${name}-admin-${key}`,
+            adminGrants[key] = assignRole(
                 {
+                    resourceName: `${name}-admin-${key}`,
+                    role: CLUSTER_ADMIN_ROLE,
                     scope: args.clusterId,
                     principalId: admin.objectId,
                     principalType: admin.principalType,
-                    roleDefinitionId,
-                    roleAssignmentName: pulumi
-                        .all([args.clusterId, admin.objectId, roleDefinitionId])
-                        .apply(([scope, principalId, roleId]) => roleAssignmentName(scope, principalId, roleId)),
                     description: `Cluster admin "${key}" of ${name}, declared in clusterAdmins.`,
                 },
                 { parent: component },

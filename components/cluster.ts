@@ -6,176 +6,15 @@ import {
     ClusterAccess,
     attachClusterAccess,
     clusterAccessOf,
-    type ClusterAdminArgs,
     type KubernetesClusterComponent,
-    type WorkloadClusterBinding,
 } from "./cluster-access";
+import type { UpgradeChannel, WorkloadClusterBinding, WorkloadIdentityClusterArgs } from "./args";
 import * as authorization from "@pulumi/azure-native/authorization";
 import { requirePlainInputs } from "./inputs";
-import { dnsPrefix, roleAssignmentName } from "./names";
-import { BUILT_IN_ROLES, roleDefinitionIdAt } from "./roles";
+import { dnsPrefix } from "./names";
+import { assignRole } from "./role-assignment";
+import { BUILT_IN_ROLES } from "./roles";
 import { KEY_VAULT_SECRETS_PROVIDER_ADDON, validateClusterArgs } from "./validation";
-
-// Enums as `as const` objects: Pulumi's component analyzer refuses string-literal unions and
-// turns these into schema enums (the generated SDKs get an enum type with these values).
-
-/** AKS cluster auto-upgrade channel (`autoUpgradeProfile.upgradeChannel`). */
-export const UpgradeChannel = {
-    Rapid: "rapid",
-    Stable: "stable",
-    Patch: "patch",
-    NodeImage: "node-image",
-    None: "none",
-} as const;
-export type UpgradeChannel = (typeof UpgradeChannel)[keyof typeof UpgradeChannel];
-
-/** AKS node OS upgrade channel (`autoUpgradeProfile.nodeOSUpgradeChannel`). */
-export const NodeOsUpgradeChannel = {
-    None: "None",
-    Unmanaged: "Unmanaged",
-    NodeImage: "NodeImage",
-    SecurityPatch: "SecurityPatch",
-} as const;
-export type NodeOsUpgradeChannel = (typeof NodeOsUpgradeChannel)[keyof typeof NodeOsUpgradeChannel];
-
-/** AKS pricing tier (`sku.tier`). */
-export const ClusterSkuTier = {
-    Free: "Free",
-    Standard: "Standard",
-    Premium: "Premium",
-} as const;
-export type ClusterSkuTier = (typeof ClusterSkuTier)[keyof typeof ClusterSkuTier];
-
-/** Network policy engine (`networkProfile.networkPolicy`). */
-export const NetworkPolicy = {
-    Cilium: "cilium",
-    Calico: "calico",
-    Azure: "azure",
-} as const;
-export type NetworkPolicy = (typeof NetworkPolicy)[keyof typeof NetworkPolicy];
-
-/** An autoscaled node pool. */
-export interface NodePoolArgs {
-    /** VM size of the nodes, e.g. `Standard_D4ds_v5`. A change replaces the pool. */
-    vmSize: pulumi.Input<string>;
-    /** Autoscaler lower bound; also the node count the pool is created with. */
-    minCount: number;
-    /** Autoscaler upper bound. */
-    maxCount: number;
-    /** Availability zones, e.g. `["1", "2", "3"]`. Default: no zones (regional placement). */
-    availabilityZones?: pulumi.Input<pulumi.Input<string>[]>;
-    /** OS disk size in GB. Default: the VM size's default. */
-    osDiskSizeGB?: pulumi.Input<number>;
-    /** Kubernetes node labels. Default: none. */
-    nodeLabels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-    /** Kubernetes node taints (`key=value:Effect`). Default: none. */
-    nodeTaints?: pulumi.Input<pulumi.Input<string>[]>;
-    /**
-     * AKS pool mode of a pool in `nodePools`: `"User"` or `"System"`. A second System pool is how
-     * the inline system pool is rotated (add it, move the system workloads, then remove the old
-     * one); `systemPool` is always System. Default: "User".
-     */
-    mode?: string;
-}
-
-/** Bring-your-own network: the subnet the nodes join, and the cluster's address ranges. */
-export interface ClusterNetworkArgs {
-    /**
-     * ARM ID of the subnet the nodes join (`agentPoolProfiles[].vnetSubnetID`). Required for a
-     * private cluster: the runner that deploys must reach the API server through this VNet.
-     */
-    vnetSubnetId: pulumi.Input<string>;
-    /** Overlay pod CIDR (`networkProfile.podCidr`). A change replaces the cluster. Default: AKS's 10.244.0.0/16. */
-    podCidr?: pulumi.Input<string>;
-    /** Service CIDR (`networkProfile.serviceCidr`); must not overlap the VNet. Default: AKS's 10.0.0.0/16. */
-    serviceCidr?: pulumi.Input<string>;
-    /** Cluster DNS service IP inside `serviceCidr` (`networkProfile.dnsServiceIP`). Default: AKS's 10.0.0.10. */
-    dnsServiceIp?: pulumi.Input<string>;
-    /**
-     * Private DNS zone of a private cluster (`apiServerAccessProfile.privateDNSZone`): `"system"`,
-     * `"none"`, or the ARM ID of your own `privatelink.<region>.azmk8s.io` zone. Default: "system".
-     */
-    privateDnsZone?: pulumi.Input<string>;
-}
-
-export interface WorkloadIdentityClusterArgs {
-    /** Resource group the cluster is created in. */
-    resourceGroupName: pulumi.Input<string>;
-    /** Azure region. Default: the provider's `azure-native:location`. */
-    location?: pulumi.Input<string>;
-    /** Azure name of the managed cluster (`resourceName`). Default: the component name. */
-    clusterName?: pulumi.Input<string>;
-    /**
-     * Kubernetes version (`major.minor`). Ignored after creation under the `rapid` and `stable`
-     * channels, which move the minor version themselves; under `patch`, `node-image` and `none` a
-     * change is a real upgrade. Default: the AKS default version.
-     */
-    kubernetesVersion?: pulumi.Input<string>;
-    /** AKS pricing tier (`sku.tier`); Standard or Premium give the uptime SLA. Default: "Free". */
-    skuTier?: ClusterSkuTier;
-    /** Cluster auto-upgrade channel (`autoUpgradeProfile.upgradeChannel`). Default: "stable". */
-    upgradeChannel?: UpgradeChannel;
-    /** Node OS upgrade channel (`autoUpgradeProfile.nodeOSUpgradeChannel`). Default: "NodeImage". */
-    nodeOsUpgradeChannel?: NodeOsUpgradeChannel;
-    /** The system node pool, declared inline on the cluster as `system`. */
-    systemPool: NodePoolArgs;
-    /**
-     * Further user node pools, keyed by pool name (lower-case letters and digits, at most 12).
-     * Each is its own AgentPool resource: adding pools inline is refused by AKS. Default: none.
-     */
-    nodePools?: Record<string, NodePoolArgs>;
-    /** Entra ID groups whose members are cluster admins (`aadProfile.adminGroupObjectIDs`). Default: none. */
-    adminGroupObjectIds?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Extra principals granted "Azure Kubernetes Service RBAC Cluster Admin", keyed by a stable key. Default: none. */
-    clusterAdmins?: Record<string, ClusterAdminArgs>;
-    /** CIDRs allowed to reach the API server (`apiServerAccessProfile.authorizedIPRanges`). Default: none. */
-    authorizedIpRanges?: pulumi.Input<pulumi.Input<string>[]>;
-    /** A private API server (`apiServerAccessProfile.enablePrivateCluster`). Default: false. */
-    privateCluster?: boolean;
-    /**
-     * Allow an API server that is open to the internet (neither authorized ranges nor private).
-     * An explicit, visible override of the baseline. Default: false.
-     */
-    allowPublicApiServer?: boolean;
-    /** Disable local (certificate) accounts; needs managed Entra ID, which this component always enables. Default: true. */
-    disableLocalAccounts?: boolean;
-    /** Network policy engine; Azure CNI overlay with the Cilium dataplane for `cilium`. Default: "cilium". */
-    networkPolicy?: NetworkPolicy;
-    /**
-     * Bring your own subnet and address ranges. Required with `privateCluster`: without it AKS
-     * creates its own VNet inside the same deployment, which no runner can be in. Default: an
-     * AKS-managed VNet.
-     */
-    network?: ClusterNetworkArgs;
-    /**
-     * Namespaces this component creates and owns, declared once per cluster so that removing a
-     * workload never deletes a namespace others use. `default`, `kube-system`, `kube-public` and
-     * `kube-node-lease` are refused. Default: none.
-     */
-    namespaces?: string[];
-    /**
-     * The Key Vault secrets provider add-on (Secrets Store CSI driver) with secret rotation
-     * every 2 minutes. Default: false.
-     */
-    keyVaultSecretsProvider?: boolean;
-    /** The Azure Policy add-on (`addonProfiles.azurepolicy`). Default: true. */
-    azurePolicy?: boolean;
-    /** The image cleaner, removing unused images from the nodes weekly (`securityProfile.imageCleaner`). Default: true. */
-    imageCleaner?: boolean;
-    /**
-     * Microsoft Defender for Containers, reporting to this Log Analytics workspace
-     * (`securityProfile.defender`). Default: off.
-     */
-    defenderLogAnalyticsWorkspaceResourceId?: pulumi.Input<string>;
-    /**
-     * Protect the cluster and its node pools from deletion and replacement (the `protect`
-     * resource option, set on those children explicitly). A replaced cluster has a new OIDC
-     * issuer and breaks every federated credential that trusts it. Default: true.
-     */
-    protect?: boolean;
-    /** Tags on the cluster and its node pools. Default: none. */
-    tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-}
 
 const SYSTEM_POOL_NAME = "system";
 
@@ -414,16 +253,13 @@ export class WorkloadIdentityCluster extends pulumi.ComponentResource implements
         // AKS docs "Use kubenet/Azure CNI with your own subnet" ask for Network Contributor on the
         // subnet (a system-assigned identity can only be granted it after the cluster exists).
         if (subnet !== undefined) {
-            const principalId = cluster.identity.apply((identity) => identity?.principalId ?? "");
-            const roleDefinitionId = pulumi.output(subnet).apply((id) => roleDefinitionIdAt(NETWORK_CONTRIBUTOR, id));
-            new authorization.RoleAssignment(
-                `${name}-subnet-network`,
+            assignRole(
                 {
+                    resourceName: `${name}-subnet-network`,
+                    role: NETWORK_CONTRIBUTOR,
                     scope: subnet,
-                    principalId,
+                    principalId: cluster.identity.apply((identity) => identity?.principalId ?? ""),
                     principalType: "ServicePrincipal",
-                    roleDefinitionId,
-                    roleAssignmentName: pulumi.all([subnet, principalId, roleDefinitionId]).apply(([scope, principal, role]) => roleAssignmentName(scope, principal, role)),
                     description: `Network Contributor on the node subnet for the identity of cluster ${name}.`,
                 },
                 { parent: this },

@@ -1,4 +1,5 @@
 export * from "./adopted-cluster";
+export * from "./args";
 export * from "./cluster";
 export * from "./cluster-access";
 export * from "./constants";
@@ -14,3 +15,4 @@ export * from "./identity-binding";
 export * from "./identity-binding-rules";
 export * from "./inputs";
 export * from "./package-schema";
+export * from "./role-assignment";

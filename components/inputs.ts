@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import { committedSchemaOnce, type PackageSchema, type PropertySchema } from "./package-schema";
-import { formatProblems } from "./validation";
 
 /**
  * Arguments as the plugin host delivers them. Another language's program reaches a component
@@ -66,3 +65,27 @@ export function requirePlainInputs(component: pulumi.ComponentResource, token: s
         throw new pulumi.ResourceError(formatProblems(`Invalid ${token.split(":")[2]} "${name}"`, problems), component, true);
     }
 }
+
+/** A value given directly (not an Output from another resource), so it can be checked before deployment. */
+export function known<T>(value: pulumi.Input<T> | undefined): T | undefined {
+    if (value === undefined || pulumi.Output.isInstance(value) || value instanceof Promise) {
+        return undefined;
+    }
+    return value;
+}
+
+/** Plain arrays of plain values, or undefined when any part is only known at deploy time. */
+export function knownArray<T>(value: pulumi.Input<pulumi.Input<T>[]> | undefined): T[] | undefined {
+    const array = known(value);
+    if (array === undefined) {
+        return undefined;
+    }
+    const items = array.map((item) => known(item));
+    return items.every((item) => item !== undefined) ? (items) : undefined;
+}
+
+/** Formats problems as the one message a component throws. */
+export function formatProblems(subject: string, problems: readonly string[]): string {
+    return `${subject}:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`;
+}
+

@@ -6,7 +6,8 @@ import * as apiextensions from "@pulumi/kubernetes/apiextensions";
 import * as batchv1 from "@pulumi/kubernetes/batch/v1";
 import * as corev1 from "@pulumi/kubernetes/core/v1";
 import type * as k8sInputs from "@pulumi/kubernetes/types/input";
-import { bindingDependsOn, type WorkloadClusterBinding } from "./cluster-access";
+import type { RoleAssignmentArgs, WorkloadClusterBinding, WorkloadIdentityArgs } from "./args";
+import { bindingDependsOn } from "./cluster-access";
 import {
     CLIENT_ID_ANNOTATION,
     ENTRA_TOKEN_EXCHANGE_AUDIENCE,
@@ -27,15 +28,16 @@ import {
     type ServiceAccountRef,
 } from "./identity-binding-rules";
 import { SECRET_PROVIDER_CLASS_API_VERSION, keyVaultObjects, secretProviderClassParameters, secretsVolume, secretsVolumeMount } from "./key-vault";
-import { federatedCredentialName, normalizeNamePart, roleAssignmentName, serviceAccountSubject } from "./names";
-import { resolveRole, roleDefinitionIdAt } from "./roles";
+import { federatedCredentialName, normalizeNamePart, serviceAccountSubject } from "./names";
+import { assignRole } from "./role-assignment";
+import { resolveRole } from "./roles";
 import {
     federatedCredentialCountProblem,
     formatProblems,
     keyVaultIdProblem,
     keyVaultName,
     known,
-    roleAssignmentProblems,
+    resolvedRoleAssignmentProblems,
     validateWorkloadIdentityArgs,
 } from "./validation";
 
@@ -45,55 +47,6 @@ export const WORKLOAD_IDENTITY_TYPE = "aks-workload-identity:index:WorkloadIdent
 /** Role assignment keys the `keyVault` argument uses. */
 export const KEY_VAULT_SECRETS_GRANT = "keyvault-secrets";
 export const KEY_VAULT_CERTIFICATES_GRANT = "keyvault-certificates";
-
-/** The kind of Entra ID principal of a workload identity (an `as const` enum: the analyzer refuses string unions). */
-export const PrincipalKind = {
-    ManagedIdentity: "managedIdentity",
-    Application: "application",
-} as const;
-export type PrincipalKind = (typeof PrincipalKind)[keyof typeof PrincipalKind];
-
-/** An Azure role for the workload's principal at one scope. */
-export interface RoleAssignmentArgs {
-    /** A built-in role name (case-insensitive), a role definition GUID, or a full role definition ID. */
-    role: string;
-    /** ARM ID of the subscription, resource group or resource the role applies to. */
-    scope: pulumi.Input<string>;
-    /**
-     * Allow Owner, Contributor, User Access Administrator or Role Based Access Control
-     * Administrator at subscription or management-group scope. Default: false (refused).
-     */
-    allowBroadScope?: boolean;
-    /** Description on the role assignment. Default: names the workload and the assignment key. */
-    description?: pulumi.Input<string>;
-    /**
-     * An ABAC condition that narrows the assignment (`condition`, version 2.0), e.g. which roles a
-     * Role Based Access Control Administrator may assign. Default: none.
-     */
-    condition?: pulumi.Input<string>;
-}
-
-/** A federated credential for an issuer outside the stack's clusters. */
-export interface FederationArgs {
-    /** The issuer URL exactly as it appears in the tokens' `iss` claim (GitHub's has no trailing slash). */
-    issuer: pulumi.Input<string>;
-    /** The subject exactly as in the tokens' `sub` claim, e.g. `repo:<owner>/<repo>:environment:prod`. */
-    subject: pulumi.Input<string>;
-    /** Audiences the tokens must carry (`aud`). Default: ["api://AzureADTokenExchange"], Entra ID's token exchange audience. */
-    audiences?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Accept an audience other than Entra ID's public-cloud one (sovereign clouds). Default: false. */
-    allowCustomAudience?: boolean;
-}
-
-/** Key Vault objects the workload mounts through the Secrets Store CSI driver. */
-export interface KeyVaultArgs {
-    /** ARM ID of the vault. */
-    resourceId: pulumi.Input<string>;
-    /** Secret names to mount. Default: none. */
-    secrets?: string[];
-    /** Certificate names to mount (adds "Key Vault Certificate User"). Default: none. */
-    certificates?: string[];
-}
 
 /**
  * The quick-start Job's image: the Azure CLI, pinned by version (Azure CLI 2.89.1, the release
@@ -114,17 +67,6 @@ export function quickstartScript(vaultName: string, secretName: string): string 
         `echo "workload identity works: read the metadata of secret ${secretName} in ${vaultName} (the value was not requested)"`,
     ].join("\n");
 }
-
-/** A Kubernetes ServiceAccount allowed to use the workload's identity. */
-export interface ServiceAccountRefArgs {
-    /** Namespace of the ServiceAccount (an RFC 1123 label, not `kube-system`). */
-    namespace: string;
-    /** Name of the ServiceAccount (an RFC 1123 subdomain). */
-    name: string;
-}
-
-/** @deprecated The same as `WorkloadClusterBinding`, which now carries the cluster's resource group and name. */
-export type WorkloadClusterTarget = WorkloadClusterBinding;
 
 /**
  * The quick-start's script in identity binding mode. The Azure CLI cannot log in through the AKS
@@ -180,101 +122,6 @@ export function quickstartBindingScript(vaultName: string, secretName: string): 
     ].join("\n");
 }
 
-export interface WorkloadIdentityArgs {
-    /** Resource group of the managed identity (unused for `principal: application`). */
-    resourceGroupName: pulumi.Input<string>;
-    /** Azure region of the managed identity. Default: the provider's `azure-native:location`. */
-    location?: pulumi.Input<string>;
-    /** Azure name of the managed identity, or display name of the app registration. Default: the component name. */
-    identityName?: pulumi.Input<string>;
-    /**
-     * The Entra ID principal: a user-assigned managed identity, or an app registration with its
-     * service principal. Neither ever gets a password or certificate. Default: "managedIdentity".
-     */
-    principal?: PrincipalKind;
-    /** Kubernetes namespace of the ServiceAccount; required when `clusters` is not empty. Default: none (no Kubernetes). */
-    namespace?: string;
-    /** ServiceAccount name, set explicitly (autonaming would break the FIC subject). Default: the component name. */
-    serviceAccount?: string;
-    /**
-     * Create the ServiceAccount in every cluster. When false, no Kubernetes object is created:
-     * the application (a Helm chart) ships its own ServiceAccount and takes the
-     * `serviceAccountAnnotations` output as its annotations. Default: true.
-     */
-    createServiceAccount?: boolean;
-    /**
-     * With `createServiceAccount: false`: annotate a ServiceAccount that already exists in every
-     * cluster in place (a server-side apply patch). The object and its namespace must exist
-     * before the deployment, or it fails. Default: false.
-     */
-    annotateExistingServiceAccount?: boolean;
-    /**
-     * Object IDs that own the app registration and its service principal (`owners`), for
-     * `principal: application`; required there. List every identity that deploys the stack (the
-     * pipeline's, from the bootstrap's output): with the least-privilege Graph permission
-     * `Application.ReadWrite.OwnedBy` a deployer that is not an owner gets 403 on every later
-     * change (azuread docs: azuread_application, azuread_service_principal `owners`). Default: none.
-     */
-    applicationOwners?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Projected token lifetime in seconds, 3600..86400, as a ServiceAccount annotation. Default: the webhook's 3600. */
-    tokenExpirationSeconds?: number;
-    /**
-     * The clusters the workload runs on, keyed by cluster key: per cluster one ServiceAccount, and
-     * one federated credential per allowed ServiceAccount (classic) or one AKS identity binding with
-     * its RBAC (`identityBinding`). Get a binding from `WorkloadIdentityCluster.bindWorkload`.
-     * Default: none.
-     */
-    clusters?: Record<string, WorkloadClusterBinding>;
-    /**
-     * Use AKS identity bindings (API 2026-05-01, stable): per cluster one identity binding maps the
-     * managed identity to the cluster, and a ClusterRole/ClusterRoleBinding pair lets the
-     * `serviceAccounts` use it (verb `use-managed-identity` on `cid.wi.aks.azure.com/<client ID>`).
-     * The identity then has one federated credential, `aks-identity-binding`, which AKS creates and
-     * owns, however many clusters and ServiceAccounts use it. Pods need the `podAnnotations` as
-     * well as the `podLabels`, and an Azure Identity SDK with the token proxy enabled on
-     * `WorkloadIdentityCredential`. Managed identities only; not on clusters with API server VNet
-     * integration. Default: false (one federated credential per cluster and ServiceAccount).
-     */
-    identityBinding?: boolean;
-    /**
-     * With `identityBinding`: keep the classic per-cluster federated credentials as well, so pods
-     * that do not use the binding yet keep working during a migration. Drop it in a second deploy,
-     * once every pod carries the `podAnnotations` and uses the token proxy. Default: false.
-     */
-    keepClassicCredentials?: boolean;
-    /**
-     * The ServiceAccounts allowed to use the identity, in every cluster. Classic mode: one
-     * federated credential per cluster and ServiceAccount (at most 20 in all); identity binding
-     * mode: subjects of the ClusterRoleBinding, any number. Only the workload's own ServiceAccount
-     * is created (`createServiceAccount`); the others carry the `serviceAccountAnnotations` their
-     * owners apply. Default: the workload's own, `[{ namespace, name: serviceAccount }]`.
-     */
-    serviceAccounts?: ServiceAccountRefArgs[];
-    /**
-     * Further issuers the principal trusts, keyed by a stable key: a GitHub workflow, another
-     * cluster, any OIDC issuer. Each becomes a federated credential `fic-<key>` in the same chain
-     * as the clusters'. Default: none.
-     */
-    federations?: Record<string, FederationArgs>;
-    /** Azure role assignments of the principal, keyed by a stable key. Default: none. */
-    roleAssignments?: Record<string, RoleAssignmentArgs>;
-    /**
-     * Key Vault secrets and certificates to mount: "Key Vault Secrets User" on the vault (and
-     * "Key Vault Certificate User" for certificates), and a SecretProviderClass in the namespace of
-     * every cluster. The clusters need the Key Vault secrets provider add-on. Default: none.
-     */
-    keyVault?: KeyVaultArgs;
-    /**
-     * Run the quick-start Job in every cluster: the Azure CLI logs in with the federated token and
-     * reads the first Key Vault secret's metadata (never its value), retrying with backoff while
-     * the federated credential and the role assignment propagate. Needs `keyVault` with a secret.
-     * Default: false.
-     */
-    quickstart?: boolean;
-    /** Tags on the managed identity. Default: none. */
-    tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-}
-
 /**
  * Grants of Azure roles to a workload identity's principal. Every grant, from config or code,
  * goes through one helper: deterministic name, `principalType: ServicePrincipal`, and the
@@ -294,52 +141,29 @@ export class WorkloadIdentityGrants {
         if (this.assignments.has(key)) {
             throw new pulumi.ResourceError(`Role assignment key "${key}" is used twice on workload identity ${this.ownerName}.`, this.owner, true);
         }
-        const found = roleAssignmentProblems(args.role, known(args.scope), args.allowBroadScope ?? false);
+        // The role is resolved once; a scope given as a value is checked now, one that comes from
+        // another resource when it is known, by the same rule.
+        const role = resolveRole(args.role);
+        const allowBroadScope = args.allowBroadScope ?? false;
+        const found = "error" in role ? { role: role.error } : resolvedRoleAssignmentProblems(role, known(args.scope), allowBroadScope);
         const problems = [found.role, found.scope].filter((p): p is string => p !== undefined);
-        if (problems.length > 0) {
+        if ("error" in role || problems.length > 0) {
             throw new pulumi.ResourceError(formatProblems(`Invalid role assignment "${key}" of ${this.ownerName}`, problems), this.owner, true);
         }
-        const role = resolveRole(args.role);
-        if ("error" in role) {
-            throw new pulumi.ResourceError(role.error, this.owner, true);
-        }
-        const allowBroadScope = args.allowBroadScope ?? false;
-        const knownScope = known(args.scope);
-        let scope: pulumi.Input<string>;
-        let roleDefinitionId: pulumi.Input<string>;
-        let name: pulumi.Input<string>;
-        if (knownScope !== undefined) {
-            // Checked above already: one apply, for the principal, is all a known scope needs.
-            scope = knownScope;
-            roleDefinitionId = roleDefinitionIdAt(role, knownScope);
-            const definition = roleDefinitionId;
-            name = this.principalId.apply((principal) => roleAssignmentName(knownScope, principal, definition));
-        } else {
-            const lateScope = pulumi.output(args.scope).apply((value) => {
-                // A scope from another resource is only known now; apply the same guard.
-                const late = roleAssignmentProblems(args.role, value, allowBroadScope);
-                const message = late.role ?? late.scope;
-                if (message !== undefined) {
-                    throw new Error(`Role assignment "${key}" of ${this.ownerName}: ${message}`);
-                }
-                return value;
-            });
-            const lateDefinition = lateScope.apply((value) => roleDefinitionIdAt(role, value));
-            scope = lateScope;
-            roleDefinitionId = lateDefinition;
-            name = pulumi.all([lateScope, this.principalId, lateDefinition]).apply(([s, p, r]) => roleAssignmentName(s, p, r));
-        }
-        const assignment = new authorization.RoleAssignment(
-            `${this.ownerName}-ra-${key}`,
+        const assignment = assignRole(
             {
-                scope,
+                resourceName: `${this.ownerName}-ra-${key}`,
+                role,
+                scope: args.scope,
                 principalId: this.principalId,
-                // Without it Azure looks the principal up as a User and fails on replication delay.
                 principalType: "ServicePrincipal",
-                roleDefinitionId,
-                roleAssignmentName: name,
                 description: args.description ?? `${role.name ?? role.guid} for workload ${this.ownerName} (${key}).`,
-                ...(args.condition === undefined ? {} : { condition: args.condition, conditionVersion: "2.0" }),
+                condition: args.condition,
+                lateScopeProblem: (value) => {
+                    const late = resolvedRoleAssignmentProblems(role, value, allowBroadScope);
+                    const message = late.role ?? late.scope;
+                    return message === undefined ? undefined : `Role assignment "${key}" of ${this.ownerName}: ${message}`;
+                },
             },
             { parent: this.owner },
         );

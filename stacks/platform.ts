@@ -6,6 +6,8 @@ import {
     WorkloadIdentity,
     WorkloadIdentityCluster,
     adoptedClusterProblems,
+    withLookedUpCluster,
+    type ExistingManagedCluster,
     type KubernetesClusterComponent,
     type NodePoolArgs,
     type WorkloadClusterBinding,
@@ -36,15 +38,17 @@ function pool(p: PoolConfig): NodePoolArgs {
     };
 }
 
-function buildCluster(stack: StackConfig, cluster: ClusterConfig, resourceGroupName: pulumi.Input<string>): KubernetesClusterComponent {
+function buildCluster(stack: StackConfig, cluster: ClusterConfig, resourceGroupName: pulumi.Input<string>, lookedUp: ExistingManagedCluster | undefined): KubernetesClusterComponent {
     if (cluster.existing !== undefined) {
-        return new AdoptedCluster(cluster.key, {
+        const args = {
             clusterName: cluster.existing.name,
             resourceGroupName: cluster.existing.resourceGroupName,
             clusterAdmins: cluster.clusterAdmins,
             namespaces: [...cluster.namespaces],
             requireKeyVaultSecretsProvider: cluster.keyVaultSecretsProvider,
-        });
+        };
+        // The preflight's lookup, so that Azure is asked once per cluster.
+        return new AdoptedCluster(cluster.key, lookedUp === undefined ? args : withLookedUpCluster(args, lookedUp));
     }
     return new WorkloadIdentityCluster(cluster.key, {
         resourceGroupName,
@@ -80,12 +84,14 @@ function buildCluster(stack: StackConfig, cluster: ClusterConfig, resourceGroupN
  * registered, one that lacks the OIDC issuer, workload identity or a needed add-on, with the `az`
  * command that fixes each.
  */
-export async function checkAdoptedClusters(stack: StackConfig): Promise<void> {
+export async function checkAdoptedClusters(stack: StackConfig): Promise<ReadonlyMap<string, ExistingManagedCluster>> {
     const adopted = Object.values(stack.clusters).filter((cluster) => cluster.existing !== undefined);
+    const lookedUp = new Map<string, ExistingManagedCluster>();
     const problems = await Promise.all(
         adopted.map(async (cluster) => {
             const existing = cluster.existing as NonNullable<ClusterConfig["existing"]>;
             const found = await containerservice.getManagedCluster({ resourceGroupName: existing.resourceGroupName, resourceName: existing.name });
+            lookedUp.set(cluster.key, found);
             return adoptedClusterProblems(cluster.key, existing.resourceGroupName, existing.name, found, cluster.keyVaultSecretsProvider);
         }),
     );
@@ -93,10 +99,11 @@ export async function checkAdoptedClusters(stack: StackConfig): Promise<void> {
     if (all.length > 0) {
         throw new pulumi.RunError(`Cannot adopt the existing clusters as they are; nothing was created:\n${all.map((p) => `  - ${p}`).join("\n")}`);
     }
+    return lookedUp;
 }
 
 /** Builds the resource group, the clusters and the workload identities of a validated config. */
-export function buildPlatform(stack: StackConfig): Platform {
+export function buildPlatform(stack: StackConfig, lookedUp: ReadonlyMap<string, ExistingManagedCluster> = new Map()): Platform {
     const resourceGroupName = stack.resourceGroup.existing
         ? pulumi.output(stack.resourceGroup.name)
         : new resources.ResourceGroup(
@@ -107,7 +114,7 @@ export function buildPlatform(stack: StackConfig): Platform {
 
     const clusters: Record<string, KubernetesClusterComponent> = {};
     for (const cluster of Object.values(stack.clusters)) {
-        clusters[cluster.key] = buildCluster(stack, cluster, resourceGroupName);
+        clusters[cluster.key] = buildCluster(stack, cluster, resourceGroupName, lookedUp.get(cluster.key));
     }
 
     const workloads: Record<string, WorkloadIdentity> = {};

@@ -38,7 +38,7 @@ describe("an existing cluster", () => {
         assert.deepEqual(
             run.invokes.map((i) => [i.token, i.args]),
             [
-                [GET_CLUSTER, { resourceGroupName: "rg-legacy", resourceName: "aks-legacy" }],
+                // Once: the component checks the preflight's answer instead of asking again.
                 [GET_CLUSTER, { resourceGroupName: "rg-legacy", resourceName: "aks-legacy" }],
                 ["azure-native:containerservice:listManagedClusterUserCredentials", { format: "exec", resourceGroupName: "rg-legacy", resourceName: "aks-legacy" }],
             ],

@@ -9,8 +9,8 @@ import * as apiextensions from "@pulumi/kubernetes/apiextensions";
 import * as appsv1 from "@pulumi/kubernetes/apps/v1";
 import * as corev1 from "@pulumi/kubernetes/core/v1";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
-import { unwrapSecret } from "../testing/graph";
-import type { RecordedResource } from "../testing/mock-runner";
+import { unwrapSecret } from "../offline/graph";
+import type { RecordedResource } from "../offline/mock-runner";
 
 /**
  * The SDK floor for the scaling bench: it registers exactly the resources a recorded run of the

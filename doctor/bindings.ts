@@ -1,5 +1,5 @@
 import { IDENTITY_BINDING_PROVIDER_NAMESPACE, IDENTITY_BINDING_RESOURCE_TYPE, type ServiceAccountRef } from "../components/identity-binding-rules";
-import type { RecordedResource } from "../testing/mock-runner";
+import type { RecordedResource } from "../offline/mock-runner";
 
 /**
  * The identity bindings a recorded stack declares, for the doctor (and for any view that draws

@@ -1,5 +1,5 @@
-import { unwrapSecret } from "../testing/graph";
-import type { RecordedResource } from "../testing/mock-runner";
+import { unwrapSecret } from "../offline/graph";
+import type { RecordedResource } from "../offline/mock-runner";
 import { TYPES } from "./model";
 import { deletesFirst, kubeconfigForcesReplacement, normalizePath, ruleForPath } from "./replacements";
 

@@ -1,7 +1,7 @@
 import { CLIENT_ID_ANNOTATION, ENTRA_TOKEN_EXCHANGE_AUDIENCE } from "../components/constants";
 import { BUILT_IN_ROLES } from "../components/roles";
 import { evaluatePolicies } from "../policy/evaluate";
-import type { RecordedResource, RunResult } from "../testing/mock-runner";
+import type { RecordedResource, RunResult } from "../offline/mock-runner";
 import { CREATE_SECONDS, DEFAULT_CREATE_SECONDS } from "./durations";
 import { inventedValues, known, redact, UNKNOWN, type Invented, type Unknown } from "./unknowns";
 

@@ -7,8 +7,8 @@ import { BUILT_IN_ROLE_PERMISSIONS, LINK_WORKSPACE_ROLE, JOIN_SUBNET_ROLE, type 
 import { BUILT_IN_ROLES, type BuiltInRoleName } from "../components/roles";
 import { RBAC_READINESS_TOKEN } from "../components/rbac-readiness-provider";
 import { readStackFile } from "../stacks/config-problems";
-import { unwrapSecret } from "../testing/graph";
-import type { RecordedInvoke, RecordedResource } from "../testing/mock-runner";
+import { unwrapSecret } from "../offline/graph";
+import type { RecordedInvoke, RecordedResource } from "../offline/mock-runner";
 
 /**
  * The plan's permission view: for every resource a stack registers, the operations a deploy

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import ts from "typescript";
+import { productFiles, ROOT } from "../testing/source-files";
 
 /**
  * Product code does not import `testing/`: the plan, the doctor, the bench, the policy pack and
@@ -12,40 +13,7 @@ import ts from "typescript";
  * neither a comment naming testing/ nor a word in a string counts, and no way of importing slips by.
  */
 
-const ROOT = path.resolve(__dirname, "..");
 const TESTING = path.join(ROOT, "testing");
-const SOURCE = /\.(?:[cm]?ts|[cm]?js)$/;
-
-/** Folders that are not product code: the tests and their helpers, what is built or installed. */
-const NOT_PRODUCT = new Set(
-    [
-        "test",
-        "testing",
-        "node_modules",
-        ".git",
-        ".tools",
-        "bin",
-        ".pulumi",
-        "bench/.build",
-        // The deliberately naive baseline the bench compares against, outside the project (eslint ignores it too).
-        "bench/naive",
-    ].map((dir) => path.join(ROOT, dir)),
-);
-
-function productFiles(dir: string = ROOT): string[] {
-    const files: string[] = [];
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const full = path.join(dir, entry.name);
-        if (entry.isDirectory()) {
-            if (!NOT_PRODUCT.has(full)) {
-                files.push(...productFiles(full));
-            }
-        } else if ((entry.isFile() || entry.isSymbolicLink()) && SOURCE.test(entry.name) && !entry.name.endsWith(".d.ts")) {
-            files.push(full);
-        }
-    }
-    return files;
-}
 
 const literal = (node: ts.Node | undefined): string | undefined =>
     node !== undefined && (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) ? node.text : undefined;
@@ -128,7 +96,7 @@ describe("product code does not import testing/", () => {
     });
 
     it("finds the product files, and none of them imports testing/", () => {
-        const files = productFiles().map((file) => path.relative(ROOT, file));
+        const files = productFiles();
         for (const expected of ["index.ts", "plan/model.ts", "policy/evaluate.ts", "doctor/bindings.ts", "bench/run.ts", "bench/host.cjs", "tools/plan.ts", "offline/mock-runner.ts", "register-ts.cjs"]) {
             assert.ok(files.includes(expected), `${expected} is not among the product files: ${files.join(", ")}`);
         }

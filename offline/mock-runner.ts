@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { uuidV5 } from "../components/names";
+import { TYPES } from "../policy/resource-types";
 import { flattenConfig, readStackFile } from "../stacks/config-problems";
 
 /**
@@ -125,11 +126,11 @@ function armId(inputs: Record<string, unknown>, provider: string, type: string, 
 function mockState(type: string, name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {
     const str = (key: string, fallback: string): string => (typeof inputs[key] === "string" ? (inputs[key]) : fallback);
     switch (type) {
-        case "azure-native:resources:ResourceGroup": {
+        case TYPES.resourceGroup: {
             const groupName = str("resourceGroupName", name);
             return { id: `/subscriptions/${PLACEHOLDER_SUBSCRIPTION_ID}/resourceGroups/${groupName}`, state: { ...inputs, name: groupName } };
         }
-        case "azure-native:containerservice:ManagedCluster": {
+        case TYPES.managedCluster: {
             const clusterName = str("resourceName", name);
             const location = str("location", "westeurope");
             return {
@@ -142,11 +143,11 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
                 },
             };
         }
-        case "azure-native:containerservice:AgentPool": {
+        case TYPES.agentPool: {
             const poolName = str("agentPoolName", name);
             return { id: `${armId(inputs, "Microsoft.ContainerService", "managedClusters", str("resourceName", "cluster"))}/agentPools/${poolName}`, state: { ...inputs, name: poolName } };
         }
-        case "azure-native:managedidentity:UserAssignedIdentity": {
+        case TYPES.userAssignedIdentity: {
             const identityName = str("resourceName", name);
             return {
                 id: armId(inputs, "Microsoft.ManagedIdentity", "userAssignedIdentities", identityName),
@@ -159,28 +160,28 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
                 },
             };
         }
-        case "azure-native:managedidentity:FederatedIdentityCredential": {
+        case TYPES.federatedIdentityCredential: {
             const ficName = str("federatedIdentityCredentialResourceName", name);
             return {
                 id: `${armId(inputs, "Microsoft.ManagedIdentity", "userAssignedIdentities", str("resourceName", "identity"))}/federatedIdentityCredentials/${ficName}`,
                 state: { ...inputs, name: ficName },
             };
         }
-        case "azure-native:authorization:RoleAssignment":
+        case TYPES.roleAssignment:
             return { id: `${str("scope", "")}/providers/Microsoft.Authorization/roleAssignments/${str("roleAssignmentName", name)}`, state: { ...inputs, name: str("roleAssignmentName", name) } };
-        case "azuread:index/application:Application": {
+        case TYPES.application: {
             const displayName = str("displayName", name);
             const objectId = placeholderGuid("application-object", displayName);
             return { id: `/applications/${objectId}`, state: { ...inputs, clientId: placeholderClientId(displayName), objectId } };
         }
-        case "azuread:index/servicePrincipal:ServicePrincipal": {
+        case TYPES.servicePrincipal: {
             const clientId = str("clientId", name);
             return {
                 id: placeholderGuid("service-principal", clientId),
                 state: { ...inputs, objectId: placeholderGuid("service-principal", clientId), applicationTenantId: PLACEHOLDER_TENANT_ID },
             };
         }
-        case "azure-native:resources:Resource": {
+        case TYPES.genericResource: {
             const id = `/subscriptions/${PLACEHOLDER_SUBSCRIPTION_ID}/resourceGroups/${str("resourceGroupName", "rg-placeholder")}/providers/${str("resourceProviderNamespace", "")}/${str("parentResourcePath", "")}/${str("resourceType", "")}/${str("resourceName", name)}`;
             if (str("resourceType", "").toLowerCase() !== "identitybindings") {
                 return { id, state: inputs };

@@ -25,7 +25,7 @@ export default tseslint.config(
     },
     {
         // The mock runner speaks to the SDK's untyped gRPC request objects.
-        files: ["testing/mock-runner.ts"],
+        files: ["offline/mock-runner.ts"],
         rules: {
             "@typescript-eslint/no-explicit-any": "off",
             "@typescript-eslint/no-unsafe-assignment": "off",

@@ -9,8 +9,9 @@ import * as apiextensions from "@pulumi/kubernetes/apiextensions";
 import * as appsv1 from "@pulumi/kubernetes/apps/v1";
 import * as corev1 from "@pulumi/kubernetes/core/v1";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
-import { unwrapSecret } from "../testing/graph";
-import type { RecordedResource } from "../testing/mock-runner";
+import { unwrapSecret } from "../offline/graph";
+import type { RecordedResource } from "../offline/mock-runner";
+import { TYPES } from "../policy/resource-types";
 
 /**
  * The SDK floor for the scaling bench: it registers exactly the resources a recorded run of the
@@ -22,20 +23,20 @@ import type { RecordedResource } from "../testing/mock-runner";
 type Constructor = new (name: string, args: never, opts?: pulumi.CustomResourceOptions) => pulumi.Resource;
 
 const CLASSES: Readonly<Record<string, Constructor>> = {
-    "azure-native:resources:ResourceGroup": resources.ResourceGroup,
-    "azure-native:containerservice:ManagedCluster": containerservice.ManagedCluster,
-    "azure-native:containerservice:AgentPool": containerservice.AgentPool,
-    "azure-native:managedidentity:UserAssignedIdentity": managedidentity.UserAssignedIdentity,
-    "azure-native:managedidentity:FederatedIdentityCredential": managedidentity.FederatedIdentityCredential,
-    "azure-native:authorization:RoleAssignment": authorization.RoleAssignment,
-    "azuread:index/application:Application": azuread.Application,
-    "azuread:index/servicePrincipal:ServicePrincipal": azuread.ServicePrincipal,
-    "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential": azuread.ApplicationFederatedIdentityCredential,
-    "pulumi:providers:kubernetes": KubernetesProvider,
-    "kubernetes:core/v1:Namespace": corev1.Namespace,
-    "kubernetes:core/v1:ServiceAccount": corev1.ServiceAccount,
-    "kubernetes:core/v1:ServiceAccountPatch": corev1.ServiceAccountPatch,
-    "kubernetes:apps/v1:Deployment": appsv1.Deployment,
+    [TYPES.resourceGroup]: resources.ResourceGroup,
+    [TYPES.managedCluster]: containerservice.ManagedCluster,
+    [TYPES.agentPool]: containerservice.AgentPool,
+    [TYPES.userAssignedIdentity]: managedidentity.UserAssignedIdentity,
+    [TYPES.federatedIdentityCredential]: managedidentity.FederatedIdentityCredential,
+    [TYPES.roleAssignment]: authorization.RoleAssignment,
+    [TYPES.application]: azuread.Application,
+    [TYPES.servicePrincipal]: azuread.ServicePrincipal,
+    [TYPES.applicationFederatedIdentityCredential]: azuread.ApplicationFederatedIdentityCredential,
+    [TYPES.kubernetesProvider]: KubernetesProvider,
+    [TYPES.namespace]: corev1.Namespace,
+    [TYPES.serviceAccount]: corev1.ServiceAccount,
+    [TYPES.serviceAccountPatch]: corev1.ServiceAccountPatch,
+    [TYPES.deployment]: appsv1.Deployment,
 };
 
 function plain(inputs: Record<string, unknown>): Record<string, unknown> {
@@ -46,7 +47,7 @@ export = (): Record<string, never> => {
     const recorded = JSON.parse(fs.readFileSync(process.env.BENCH_FLOOR_GRAPH as string, "utf8")) as RecordedResource[];
     const created = new Map<string, pulumi.Resource>();
     for (const resource of recorded) {
-        if (resource.type === "pulumi:pulumi:Stack") {
+        if (resource.type === TYPES.stack) {
             continue;
         }
         const parent = resource.parent === undefined ? undefined : created.get(resource.parent);
@@ -54,7 +55,7 @@ export = (): Record<string, never> => {
         let instance: pulumi.Resource;
         if (!resource.custom) {
             instance = new pulumi.ComponentResource(resource.type, resource.name, {}, opts);
-        } else if (resource.type.includes("SecretProviderClass")) {
+        } else if (resource.type === TYPES.secretProviderClass) {
             instance = new apiextensions.CustomResource(resource.name, plain(resource.inputs) as never, opts);
         } else {
             const Class = CLASSES[resource.type];

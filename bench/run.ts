@@ -326,7 +326,7 @@ async function bench(options: BenchOptions): Promise<string> {
         process.stderr.write("Compiling the project once (precompiled figure and the shared mock runner)...\n");
     }
     const js = needsBuild ? precompile() : path.join(BUILD, "js");
-    const runner = path.join(js, "testing", "mock-runner.js");
+    const runner = path.join(js, "offline", "mock-runner.js");
     const devStack = path.join(ROOT, "Pulumi.dev.yaml");
     const previous = JSON.parse(fs.readFileSync(PREVIOUS, "utf8")) as Previous;
     const sections: string[] = [];
@@ -540,7 +540,7 @@ async function bench(options: BenchOptions): Promise<string> {
         // Loaded here: they load the Pulumi SDK, which --help and a usage error need not wait for.
         const { buildPlan } = await import("../plan/model");
         const { formatDuration } = await import("../plan/durations");
-        const { runCommittedStack } = await import("../testing/mock-runner");
+        const { runCommittedStack } = await import("../offline/mock-runner");
         const paths = await Promise.all(["dev", "staging", "prod"].map(async (stack) => ({ stack, estimate: buildPlan(stack, await runCommittedStack(stack)).deployment })));
         const lines = ["### 4. Modeled deployment critical path (plan/durations.ts)", "", row(["stack", "critical path", "lower bound"]), row(["---", "---", "---"])];
         for (const { stack, estimate } of paths) {

@@ -1,5 +1,6 @@
 import { IDENTITY_BINDING_PROVIDER_NAMESPACE, IDENTITY_BINDING_RESOURCE_TYPE, type ServiceAccountRef } from "../components/identity-binding-rules";
-import type { RecordedResource } from "../testing/mock-runner";
+import type { RecordedResource } from "../offline/mock-runner";
+import { TYPES } from "../policy/resource-types";
 
 /**
  * The identity bindings a recorded stack declares, for the doctor (and for any view that draws
@@ -20,19 +21,14 @@ export interface DeclaredBinding {
     readonly issuer: string | undefined;
 }
 
-const WORKLOAD = "aks-workload-identity:index:WorkloadIdentity";
-const GENERIC_RESOURCE = "azure-native:resources:Resource";
-const TYPED_BINDING = "azure-native:containerservice:IdentityBinding";
-const CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding";
-
 function isBinding(resource: RecordedResource): boolean {
-    if (resource.type === TYPED_BINDING) {
+    if (resource.type === TYPES.identityBinding) {
         return true;
     }
     const namespace = resource.inputs.resourceProviderNamespace;
     const type = resource.inputs.resourceType;
     return (
-        resource.type === GENERIC_RESOURCE &&
+        resource.type === TYPES.genericResource &&
         typeof namespace === "string" &&
         namespace.toLowerCase() === IDENTITY_BINDING_PROVIDER_NAMESPACE.toLowerCase() &&
         typeof type === "string" &&
@@ -57,7 +53,7 @@ function serviceAccountsOf(roleBinding: RecordedResource | undefined): ServiceAc
  */
 export function declaredBindings(resources: readonly RecordedResource[], clusterIssuers: Readonly<Record<string, string>>): DeclaredBinding[] {
     return resources
-        .filter((r) => r.type === WORKLOAD)
+        .filter((r) => r.type === TYPES.workloadIdentity)
         .flatMap((workload) => {
             const children = resources.filter((r) => r.parent === workload.urn);
             const prefix = `${workload.name}-ib-`;
@@ -65,7 +61,7 @@ export function declaredBindings(resources: readonly RecordedResource[], cluster
                 .filter((child) => isBinding(child) && child.name.startsWith(prefix))
                 .map((binding): DeclaredBinding => {
                     const cluster = binding.name.slice(prefix.length);
-                    const roleBinding = children.find((child) => child.type === CLUSTER_ROLE_BINDING && child.name === `${workload.name}-ib-rolebinding-${cluster}`);
+                    const roleBinding = children.find((child) => child.type === TYPES.clusterRoleBinding && child.name === `${workload.name}-ib-rolebinding-${cluster}`);
                     const name = binding.inputs.resourceName ?? binding.inputs.identityBindingName;
                     return {
                         workload: workload.name,

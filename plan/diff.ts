@@ -1,6 +1,6 @@
-import { unwrapSecret } from "../testing/graph";
-import type { RecordedResource } from "../testing/mock-runner";
-import { TYPES } from "./model";
+import { unwrapSecret } from "../offline/graph";
+import type { RecordedResource } from "../offline/mock-runner";
+import { TYPES } from "../policy/resource-types";
 import { deletesFirst, kubeconfigForcesReplacement, normalizePath, ruleForPath } from "./replacements";
 
 /**
@@ -148,9 +148,9 @@ function metadata(resource: RecordedResource): { name?: string; namespace?: stri
 function azureName(resource: RecordedResource): string {
     const inputs = resource.inputs;
     const byType: Readonly<Record<string, unknown>> = {
-        [TYPES.pool]: inputs.agentPoolName,
-        [TYPES.fic]: inputs.federatedIdentityCredentialResourceName,
-        [TYPES.applicationFic]: inputs.displayName,
+        [TYPES.agentPool]: inputs.agentPoolName,
+        [TYPES.federatedIdentityCredential]: inputs.federatedIdentityCredentialResourceName,
+        [TYPES.applicationFederatedIdentityCredential]: inputs.displayName,
         [TYPES.application]: inputs.displayName,
         [TYPES.resourceGroup]: inputs.resourceGroupName,
         [TYPES.roleAssignment]: inputs.roleAssignmentName,
@@ -216,7 +216,7 @@ function ficIdentity(resource: RecordedResource): string | undefined {
     const issuer = str(resource.inputs.issuer);
     const subject = str(resource.inputs.subject);
     const principal =
-        resource.type === TYPES.fic ? `${str(resource.inputs.resourceGroupName) ?? ""}/${str(resource.inputs.resourceName) ?? ""}` : resource.type === TYPES.applicationFic ? str(resource.inputs.applicationId) : undefined;
+        resource.type === TYPES.federatedIdentityCredential ? `${str(resource.inputs.resourceGroupName) ?? ""}/${str(resource.inputs.resourceName) ?? ""}` : resource.type === TYPES.applicationFederatedIdentityCredential ? str(resource.inputs.applicationId) : undefined;
     return principal === undefined || issuer === undefined || subject === undefined ? undefined : JSON.stringify([principal, issuer, subject]);
 }
 
@@ -236,7 +236,7 @@ function hazardsOf(change: Omit<Change, "hazards">, base: Resources, current: Re
             : (change.cause ?? "");
     const hazards: Hazard[] = [];
     switch (change.type) {
-        case TYPES.cluster:
+        case TYPES.managedCluster:
             if (change.action === "replace") {
                 hazards.push({
                     code: "cluster-replaced",
@@ -263,7 +263,7 @@ function hazardsOf(change: Omit<Change, "hazards">, base: Resources, current: Re
                 }
             }
             break;
-        case TYPES.pool:
+        case TYPES.agentPool:
             if (change.action === "replace") {
                 hazards.push({
                     code: "pool-deleted-first",
@@ -277,7 +277,7 @@ function hazardsOf(change: Omit<Change, "hazards">, base: Resources, current: Re
                 }
             }
             break;
-        case TYPES.identity:
+        case TYPES.userAssignedIdentity:
         case TYPES.application:
         case TYPES.servicePrincipal:
             if (change.action === "replace") {
@@ -289,8 +289,8 @@ function hazardsOf(change: Omit<Change, "hazards">, base: Resources, current: Re
                 });
             }
             break;
-        case TYPES.fic:
-        case TYPES.applicationFic: {
+        case TYPES.federatedIdentityCredential:
+        case TYPES.applicationFederatedIdentityCredential: {
             // Pulumi creates new resources first and deletes at the end; a replacement without
             // delete-first also creates before it deletes.
             const creates = change.action === "create" || (change.action === "replace" && change.deleteFirst !== true);

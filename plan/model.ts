@@ -1,7 +1,8 @@
 import { CLIENT_ID_ANNOTATION, ENTRA_TOKEN_EXCHANGE_AUDIENCE } from "../components/constants";
 import { BUILT_IN_ROLES } from "../components/roles";
 import { evaluatePolicies } from "../policy/evaluate";
-import type { RecordedResource, RunResult } from "../testing/mock-runner";
+import { TYPES } from "../policy/resource-types";
+import type { RecordedResource, RunResult } from "../offline/mock-runner";
 import { CREATE_SECONDS, DEFAULT_CREATE_SECONDS } from "./durations";
 import { inventedValues, known, redact, UNKNOWN, type Invented, type Unknown } from "./unknowns";
 
@@ -10,40 +11,37 @@ import { inventedValues, known, redact, UNKNOWN, type Invented, type Unknown } f
  * talks to Azure or the Pulumi engine.
  */
 
-export const TYPES = {
-    stack: "pulumi:pulumi:Stack",
-    clusterComponent: "aks-workload-identity:index:WorkloadIdentityCluster",
-    workloadComponent: "aks-workload-identity:index:WorkloadIdentity",
-    resourceGroup: "azure-native:resources:ResourceGroup",
-    cluster: "azure-native:containerservice:ManagedCluster",
-    pool: "azure-native:containerservice:AgentPool",
-    identity: "azure-native:managedidentity:UserAssignedIdentity",
-    fic: "azure-native:managedidentity:FederatedIdentityCredential",
-    application: "azuread:index/application:Application",
-    servicePrincipal: "azuread:index/servicePrincipal:ServicePrincipal",
-    applicationFic: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
-    roleAssignment: "azure-native:authorization:RoleAssignment",
-    kubernetesProvider: "pulumi:providers:kubernetes",
-    namespace: "kubernetes:core/v1:Namespace",
-    serviceAccount: "kubernetes:core/v1:ServiceAccount",
-    serviceAccountPatch: "kubernetes:core/v1:ServiceAccountPatch",
-    secretProviderClass: "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
-    deployment: "kubernetes:apps/v1:Deployment",
-    job: "kubernetes:batch/v1:Job",
-    rbacReadiness: "pulumi-nodejs:dynamic/aks-workload-identity:KubernetesRbacReadiness",
-    genericResource: "azure-native:resources:Resource",
-    clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
-} as const;
-
 /** The identity bindings among a workload's children (a generic resource of type identityBindings). */
 function bindingsOf(resources: Resources, workload: RecordedResource): RecordedResource[] {
     return childrenOf(resources, workload, [TYPES.genericResource]).filter((r) => str(r.inputs.resourceType).toLowerCase() === "identitybindings");
 }
 
-const FIC_TYPES: readonly string[] = [TYPES.fic, TYPES.applicationFic];
+const FIC_TYPES: readonly string[] = [TYPES.federatedIdentityCredential, TYPES.applicationFederatedIdentityCredential];
 const SERVICE_ACCOUNT_TYPES: readonly string[] = [TYPES.serviceAccount, TYPES.serviceAccountPatch];
 const POD_TEMPLATE_TYPES: readonly string[] = [TYPES.deployment, TYPES.job];
 const KUBERNETES_OBJECT_TYPES: readonly string[] = [TYPES.namespace, ...SERVICE_ACCOUNT_TYPES, TYPES.secretProviderClass, ...POD_TEMPLATE_TYPES];
+/** Types in the order of the trust chain, so the summary reads from the group to the pods; any other type after them, by name. */
+const SUMMARY_ORDER: readonly string[] = [
+    TYPES.resourceGroup,
+    TYPES.managedCluster,
+    TYPES.agentPool,
+    TYPES.userAssignedIdentity,
+    TYPES.federatedIdentityCredential,
+    TYPES.application,
+    TYPES.servicePrincipal,
+    TYPES.applicationFederatedIdentityCredential,
+    TYPES.roleAssignment,
+    TYPES.kubernetesProvider,
+    TYPES.namespace,
+    TYPES.serviceAccount,
+    TYPES.serviceAccountPatch,
+    TYPES.secretProviderClass,
+    TYPES.deployment,
+    TYPES.job,
+    TYPES.kubernetesRbacReadiness,
+    TYPES.genericResource,
+    TYPES.clusterRoleBinding,
+];
 
 export interface ClusterSummary {
     readonly key: string;
@@ -198,9 +196,9 @@ interface ClusterNode {
 
 function clusterNodes(resources: Resources): ClusterNode[] {
     return resources
-        .filter((r) => r.type === TYPES.clusterComponent)
+        .filter((r) => r.type === TYPES.workloadIdentityCluster)
         .map((component) => {
-            const cluster = childrenOf(resources, component, [TYPES.cluster])[0];
+            const cluster = childrenOf(resources, component, [TYPES.managedCluster])[0];
             const provider = childrenOf(resources, component, [TYPES.kubernetesProvider])[0];
             const profile = (cluster?.state.oidcIssuerProfile ?? {}) as { issuerURL?: string };
             return { key: component.name, component, cluster, issuer: str(profile.issuerURL), providerUrn: provider?.urn };
@@ -235,7 +233,7 @@ function summarizeCluster(resources: Resources, node: ClusterNode): ClusterSumma
         kubernetesVersion: str(inputs.kubernetesVersion, "AKS default"),
         upgradeChannel: str(upgrade.upgradeChannel, "?"),
         systemPool: pools[0] ? pool(pools[0]) : "none",
-        nodePools: childrenOf(resources, node.component, [TYPES.pool]).map((p) => `${str(p.inputs.agentPoolName)}: ${pool(p.inputs as Parameters<typeof pool>[0])}`),
+        nodePools: childrenOf(resources, node.component, [TYPES.agentPool]).map((p) => `${str(p.inputs.agentPoolName)}: ${pool(p.inputs as Parameters<typeof pool>[0])}`),
         apiServer,
         protect: node.cluster?.protect ?? false,
     };
@@ -248,9 +246,9 @@ function summarizeCluster(resources: Resources, node: ClusterNode): ClusterSumma
 export function trustMap(resources: Resources): TrustEntry[] {
     const clusters = clusterNodes(resources);
     return resources
-        .filter((r) => r.type === TYPES.workloadComponent)
+        .filter((r) => r.type === TYPES.workloadIdentity)
         .map((workload) => {
-            const identity = childrenOf(resources, workload, [TYPES.identity])[0];
+            const identity = childrenOf(resources, workload, [TYPES.userAssignedIdentity])[0];
             const application = childrenOf(resources, workload, [TYPES.application])[0];
             const accounts = childrenOf(resources, workload, SERVICE_ACCOUNT_TYPES);
             const federations = childrenOf(resources, workload, FIC_TYPES).map((fic): Federation => {
@@ -332,8 +330,8 @@ export function planTrustMap(resources: Resources, invented: Invented = invented
 export function trustChainProblems(resources: Resources): string[] {
     const problems: string[] = [];
     const clusters = clusterNodes(resources);
-    for (const workload of resources.filter((r) => r.type === TYPES.workloadComponent)) {
-        const principal = childrenOf(resources, workload, [TYPES.identity, TYPES.application])[0];
+    for (const workload of resources.filter((r) => r.type === TYPES.workloadIdentity)) {
+        const principal = childrenOf(resources, workload, [TYPES.userAssignedIdentity, TYPES.application])[0];
         const fics = childrenOf(resources, workload, FIC_TYPES);
         for (const account of childrenOf(resources, workload, SERVICE_ACCOUNT_TYPES)) {
             const metadata = metadataOf(account);
@@ -416,11 +414,11 @@ function neededDependencies(resources: Resources, resource: RecordedResource): S
         const namespaceOfObject = KUBERNETES_OBJECT_TYPES.includes(resource.type) && target.type === TYPES.namespace;
         const onCluster = KUBERNETES_OBJECT_TYPES.includes(resource.type) || resource.type === TYPES.kubernetesProvider;
         const adminGrant =
-            (onCluster || resource.type === TYPES.rbacReadiness) &&
+            (onCluster || resource.type === TYPES.kubernetesRbacReadiness) &&
             target.type === TYPES.roleAssignment &&
-            resources.find((r) => r.urn === target.parent)?.type === TYPES.clusterComponent;
+            resources.find((r) => r.urn === target.parent)?.type === TYPES.workloadIdentityCluster;
         // Kubernetes RBAC must work for the deployer before the first object is created.
-        const rbacReady = onCluster && target.type === TYPES.rbacReadiness;
+        const rbacReady = onCluster && target.type === TYPES.kubernetesRbacReadiness;
         // A pod must not start before its ServiceAccount carries the client ID.
         const podServiceAccount = POD_TEMPLATE_TYPES.includes(resource.type) && SERVICE_ACCOUNT_TYPES.includes(target.type);
         // The quick-start Job proves the chain: it needs its identity's FIC and role assignments.
@@ -501,8 +499,7 @@ export function buildPlan(stack: string, run: RunResult): Plan {
             message: redact(violation.message, invented),
         }),
     );
-    // Types in the order of the trust chain, so the summary reads from the group to the pods.
-    const order: readonly string[] = Object.values(TYPES);
+    const order = SUMMARY_ORDER;
     const rank = (type: string): number => (order.includes(type) ? order.indexOf(type) : order.length);
     const byType: Record<string, number> = {};
     const custom = resources.filter((r) => r.custom).sort((a, b) => rank(a.type) - rank(b.type) || a.type.localeCompare(b.type));
@@ -515,7 +512,7 @@ export function buildPlan(stack: string, run: RunResult): Plan {
             total: Object.values(byType).reduce((a, b) => a + b, 0),
             byType,
             clusters: clusterNodes(resources).map((node) => summarizeCluster(resources, node)),
-            workloads: resources.filter((r) => r.type === TYPES.workloadComponent).map((r) => r.name),
+            workloads: resources.filter((r) => r.type === TYPES.workloadIdentity).map((r) => r.name),
         },
         trust: planTrustMap(resources, invented),
         // A message may quote a value the mocks invented (another principal's client ID).

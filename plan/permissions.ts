@@ -5,10 +5,10 @@ import { formatBootstrapProblems, parseBootstrapConfig, rawBootstrapConfig, REPO
 import { managedClusterId, pipelineGrantsFor, resourceGroupId, withinScope, type PipelineGrants, type RoleGrant } from "../bootstrap/grants";
 import { BUILT_IN_ROLE_PERMISSIONS, LINK_WORKSPACE_ROLE, JOIN_SUBNET_ROLE, type RolePermissions } from "../bootstrap/role-definitions";
 import { BUILT_IN_ROLES, type BuiltInRoleName } from "../components/roles";
-import { RBAC_READINESS_TOKEN } from "../components/rbac-readiness-provider";
+import { TYPES } from "../policy/resource-types";
 import { readStackFile } from "../stacks/config-problems";
-import { unwrapSecret } from "../testing/graph";
-import type { RecordedInvoke, RecordedResource } from "../testing/mock-runner";
+import { unwrapSecret } from "../offline/graph";
+import type { RecordedInvoke, RecordedResource } from "../offline/mock-runner";
 
 /**
  * The plan's permission view: for every resource a stack registers, the operations a deploy
@@ -89,24 +89,6 @@ export interface GraphContext {
     /** The cluster of a WorkloadIdentityCluster or AdoptedCluster component. */
     clusterOfComponent(component: RecordedResource): ClusterInfo | undefined;
 }
-
-export const TYPES = {
-    resourceGroup: "azure-native:resources:ResourceGroup",
-    genericResource: "azure-native:resources:Resource",
-    cluster: "azure-native:containerservice:ManagedCluster",
-    pool: "azure-native:containerservice:AgentPool",
-    identityBinding: "azure-native:containerservice:IdentityBinding",
-    identity: "azure-native:managedidentity:UserAssignedIdentity",
-    fic: "azure-native:managedidentity:FederatedIdentityCredential",
-    roleAssignment: "azure-native:authorization:RoleAssignment",
-    application: "azuread:index/application:Application",
-    servicePrincipal: "azuread:index/servicePrincipal:ServicePrincipal",
-    applicationFic: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
-    kubernetesProvider: "pulumi:providers:kubernetes",
-    clusterComponent: "aks-workload-identity:index:WorkloadIdentityCluster",
-    adoptedCluster: "aks-workload-identity:index:AdoptedCluster",
-    rbacReadiness: RBAC_READINESS_TOKEN,
-} as const;
 
 const SOURCES = {
     operations: "Azure RBAC docs, Azure resource provider operations",
@@ -206,13 +188,13 @@ export const REQUIREMENTS: readonly Requirement[] = [
         needs: (r, c) => [arm("Microsoft.Resources/subscriptions/resourceGroups/write", resourceGroupId(c.subscriptionId, str(r.inputs.resourceGroupName)))],
     },
     {
-        types: [TYPES.cluster],
+        types: [TYPES.managedCluster],
         operation: "create or update the cluster",
         source: SOURCES.operations,
         needs: (r, c) => [arm("Microsoft.ContainerService/managedClusters/write", clusterIdOf(c, r.inputs))],
     },
     {
-        types: [TYPES.cluster],
+        types: [TYPES.managedCluster],
         operation: "link the Defender Log Analytics workspace (checked on every cluster write)",
         source: SOURCES.workspace,
         needs: (r) => {
@@ -223,7 +205,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
         },
     },
     {
-        types: [TYPES.cluster],
+        types: [TYPES.managedCluster],
         operation: "put the cluster into the subnets it brings",
         source: SOURCES.subnet,
         needs: (r) =>
@@ -232,7 +214,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
             ),
     },
     {
-        types: [TYPES.cluster],
+        types: [TYPES.managedCluster],
         operation: "assign the user-assigned identities the cluster uses",
         source: SOURCES.identityAssign,
         needs: (r) =>
@@ -241,7 +223,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
             ),
     },
     {
-        types: [TYPES.cluster],
+        types: [TYPES.managedCluster],
         operation: "register the resource providers",
         source: SOURCES.registration,
         needs: (r, c) => [
@@ -250,7 +232,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
         ],
     },
     {
-        types: [TYPES.pool],
+        types: [TYPES.agentPool],
         operation: "create or update the node pool",
         source: SOURCES.operations,
         needs: (r, c) => [
@@ -298,7 +280,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
         },
     },
     {
-        types: [TYPES.identity],
+        types: [TYPES.userAssignedIdentity],
         operation: "create or update the managed identity",
         source: SOURCES.operations,
         needs: (r, c) => [
@@ -307,7 +289,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
         ],
     },
     {
-        types: [TYPES.fic],
+        types: [TYPES.federatedIdentityCredential],
         operation: "create or update the federated identity credential",
         source: SOURCES.operations,
         needs: (r, c) => [
@@ -356,7 +338,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
         },
     },
     {
-        types: [TYPES.applicationFic],
+        types: [TYPES.applicationFederatedIdentityCredential],
         operation: "create or update the app registration's federated credential",
         source: SOURCES.graph,
         needs: (r, c) => {
@@ -377,7 +359,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
         // components/rbac-readiness-provider.ts: with the cluster's user kubeconfig (kubelogin, the
         // deploying principal's own token) it asks the API server SelfSubjectAccessReviews until
         // Kubernetes RBAC allows the deploy; the question itself needs no grant of the stack.
-        types: [TYPES.rbacReadiness],
+        types: [TYPES.kubernetesRbacReadiness],
         operation: "wait until Kubernetes RBAC lets the deploy identity in (SelfSubjectAccessReview)",
         source: SOURCES.rbacReadiness,
         needs: (r, c) => {
@@ -425,7 +407,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
 
 /** Types that need nothing of the deploy identity: the stack itself, components, provider resources. */
 function needsNothing(resource: RecordedResource): boolean {
-    return resource.type === "pulumi:pulumi:Stack" || (!resource.custom && resource.type !== TYPES.adoptedCluster) || (resource.type.startsWith("pulumi:providers:") && resource.type !== TYPES.kubernetesProvider);
+    return resource.type === TYPES.stack || (!resource.custom && resource.type !== TYPES.adoptedCluster) || (resource.type.startsWith("pulumi:providers:") && resource.type !== TYPES.kubernetesProvider);
 }
 
 function appliesTo(requirement: Requirement, type: string): boolean {
@@ -449,7 +431,7 @@ function graphContext(graph: PermissionGraph, subscriptionId: string): GraphCont
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const clusterOfComponent = (component: RecordedResource): ClusterInfo | undefined => {
         const children = resources.filter((r) => r.parent === component.urn);
-        const cluster = children.find((r) => r.type === TYPES.cluster);
+        const cluster = children.find((r) => r.type === TYPES.managedCluster);
         if (cluster !== undefined) {
             return {
                 id: managedClusterId(subscriptionId, str(cluster.inputs.resourceGroupName), str(cluster.inputs.resourceName)),

@@ -1,4 +1,5 @@
 import { parse as parseYaml } from "yaml";
+import { TYPES } from "../policy/resource-types";
 
 /**
  * The providers' replace-on-change rules for every resource type this project registers, in one
@@ -83,7 +84,7 @@ const MANAGED_CLUSTER_NETWORK = [
 
 export const REPLACE_RULES: readonly ResourceRules[] = [
     {
-        type: "azure-native:resources:ResourceGroup",
+        type: TYPES.resourceGroup,
         replaceOn: [
             ...rules(`${AZURE_NATIVE_DIFF} of /subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}`, "resourceGroupName"),
             ...rules(`${AZURE_NATIVE_FORCE_NEW} Resources.ResourceGroup`, "location"),
@@ -92,7 +93,7 @@ export const REPLACE_RULES: readonly ResourceRules[] = [
         deleteFirstSource: AZURE_NATIVE_DELETE_FIRST,
     },
     {
-        type: "azure-native:containerservice:ManagedCluster",
+        type: TYPES.managedCluster,
         replaceOn: [
             ...rules(`${AZURE_NATIVE_DIFF} of .../managedClusters/{resourceName}`, "resourceGroupName", "resourceName"),
             ...rules(
@@ -111,7 +112,7 @@ export const REPLACE_RULES: readonly ResourceRules[] = [
         deleteFirstSource: AZURE_NATIVE_DELETE_FIRST,
     },
     {
-        type: "azure-native:containerservice:AgentPool",
+        type: TYPES.agentPool,
         replaceOn: [
             ...rules(`${AZURE_NATIVE_DIFF} of .../managedClusters/{resourceName}/agentPools/{agentPoolName}`, "resourceGroupName", "resourceName", "agentPoolName"),
             ...rules(`${AZURE_NATIVE_FORCE_NEW} ContainerService.AgentPool`, "gpuInstanceProfile", "vmSize", "networkProfile.nodePublicIPTags"),
@@ -120,7 +121,7 @@ export const REPLACE_RULES: readonly ResourceRules[] = [
         deleteFirstSource: AZURE_NATIVE_DELETE_FIRST,
     },
     {
-        type: "azure-native:managedidentity:UserAssignedIdentity",
+        type: TYPES.userAssignedIdentity,
         replaceOn: [
             ...rules(`${AZURE_NATIVE_DIFF} of .../userAssignedIdentities/{resourceName}`, "resourceGroupName", "resourceName"),
             ...rules(`${MUTABILITY}: TrackedResource.location (common-types v5 types.json, ManagedIdentity.json 2023-01-31)`, "location"),
@@ -129,7 +130,7 @@ export const REPLACE_RULES: readonly ResourceRules[] = [
         deleteFirstSource: AZURE_NATIVE_DELETE_FIRST,
     },
     {
-        type: "azure-native:managedidentity:FederatedIdentityCredential",
+        type: TYPES.federatedIdentityCredential,
         // issuer, subject and audiences are updatable in place (no x-ms-mutability, not in forceNewMap).
         replaceOn: rules(
             `${AZURE_NATIVE_DIFF} of .../userAssignedIdentities/{resourceName}/federatedIdentityCredentials/{federatedIdentityCredentialResourceName}`,
@@ -141,7 +142,7 @@ export const REPLACE_RULES: readonly ResourceRules[] = [
         deleteFirstSource: AZURE_NATIVE_DELETE_FIRST,
     },
     {
-        type: "azure-native:authorization:RoleAssignment",
+        type: TYPES.roleAssignment,
         replaceOn: [
             ...rules(`${AZURE_NATIVE_DIFF} of /{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}`, "scope", "roleAssignmentName"),
             ...rules(`${AZURE_NATIVE_FORCE_NEW} Authorization.RoleAssignment`, "principalId"),
@@ -150,20 +151,20 @@ export const REPLACE_RULES: readonly ResourceRules[] = [
         deleteFirstSource: AZURE_NATIVE_DELETE_FIRST,
     },
     {
-        type: "azuread:index/application:Application",
+        type: TYPES.application,
         // display_name, owners, identifier URIs and the rest update in place.
         replaceOn: rules(`${AZUREAD} of azuread_application (template_id)`, "templateId"),
         deleteFirst: "option",
         deleteFirstSource: AZUREAD_DELETE_FIRST,
     },
     {
-        type: "azuread:index/servicePrincipal:ServicePrincipal",
+        type: TYPES.servicePrincipal,
         replaceOn: rules(`${AZUREAD} of azuread_service_principal (client_id)`, "clientId"),
         deleteFirst: "option",
         deleteFirstSource: AZUREAD_DELETE_FIRST,
     },
     {
-        type: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
+        type: TYPES.applicationFederatedIdentityCredential,
         // issuer, subject, audiences and description update in place.
         replaceOn: rules(`${AZUREAD} of azuread_application_federated_identity_credential (application_id, display_name)`, "applicationId", "displayName"),
         deleteFirst: "option",
@@ -171,7 +172,7 @@ export const REPLACE_RULES: readonly ResourceRules[] = [
     },
     {
         // The generic resource this stack uses for AKS identity bindings (API 2026-05-01).
-        type: "azure-native:resources:Resource",
+        type: TYPES.genericResource,
         replaceOn: [
             ...rules(
                 `${AZURE_NATIVE_DIFF} of /{resourceGroupName}/providers/{resourceProviderNamespace}/{parentResourcePath}/{resourceType}/{resourceName}`,
@@ -187,7 +188,7 @@ export const REPLACE_RULES: readonly ResourceRules[] = [
         deleteFirstSource: AZURE_NATIVE_DELETE_FIRST,
     },
     {
-        type: "pulumi-nodejs:dynamic/aks-workload-identity:KubernetesRbacReadiness",
+        type: TYPES.kubernetesRbacReadiness,
         // Its provider's diff (components/rbac-readiness-provider.ts) reports changes, never
         // replaces: a new kubeconfig or grant waits again in place.
         replaceOn: [],
@@ -195,7 +196,7 @@ export const REPLACE_RULES: readonly ResourceRules[] = [
         deleteFirstSource: "components/rbac-readiness-provider.ts diff: no replaces, so no delete",
     },
     {
-        type: "pulumi:providers:kubernetes",
+        type: TYPES.kubernetesProvider,
         // Replaced only when the kubeconfig is unknown or selects another cluster: see kubeconfigForcesReplacement.
         replaceOn: rules("pulumi-kubernetes provider/pkg/provider/provider.go DiffConfig (unknown kubeconfig, or another active cluster)", "kubeconfig"),
         deleteFirst: "option",

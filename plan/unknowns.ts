@@ -1,5 +1,5 @@
-import { unwrapSecret } from "../testing/graph";
-import { PLACEHOLDER_SUBSCRIPTION_ID, PLACEHOLDER_TENANT_ID, type RecordedResource } from "../testing/mock-runner";
+import { unwrapSecret } from "../offline/graph";
+import { PLACEHOLDER_SUBSCRIPTION_ID, PLACEHOLDER_TENANT_ID, type RecordedResource } from "../offline/mock-runner";
 
 /**
  * Values the mocks invent (issuer URLs, client, principal, object and tenant IDs, resource IDs)

@@ -1,6 +1,7 @@
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { ofTypes, resourcePolicy } from "./define";
-import { UNKNOWN, arrayAt, at, keysAt, label, show, stackOfUrn, stringAt, TYPES } from "./resources";
+import { TYPES } from "./resource-types";
+import { UNKNOWN, arrayAt, at, keysAt, label, show, stackOfUrn, stringAt } from "./resources";
 
 /**
  * The AKS baseline for workload identity (checkov, Azure Policy and the AVM WAF example agree on

@@ -2,8 +2,8 @@ import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } 
 import { IDENTITY_BINDING_API_GROUP, USE_MANAGED_IDENTITY_VERB } from "../components/constants";
 import { bindingIdentityResourceIdProblem, identityBindingNameProblem } from "../components/identity-binding-rules";
 import { resourcePolicy, stackPolicy, type StackProblem } from "./define";
+import { TYPES } from "./resource-types";
 import {
-    TYPES,
     UNKNOWN,
     arrayAt,
     at,

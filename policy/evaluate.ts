@@ -8,8 +8,8 @@ import type {
     ResourceValidationArgs,
     StackValidationArgs,
 } from "@pulumi/policy";
-import { isSecretValue } from "../testing/graph";
-import type { RecordedResource } from "../testing/mock-runner";
+import { isSecretValue } from "../offline/graph";
+import type { RecordedResource } from "../offline/mock-runner";
 import { policies as packPolicies } from "./policies";
 import { stackOfUrn } from "./resources";
 import { UnknownValueError, unknownCheckingProxy } from "./sdk";

@@ -3,6 +3,7 @@ import { AKS_IDENTITY_BINDING_CREDENTIAL, ENTRA_TOKEN_EXCHANGE_AUDIENCE, MAX_FED
 import { serviceAccountSubject } from "../components/names";
 import { namespaceProblem, serviceAccountNameProblem } from "../components/kubernetes-names";
 import { ofTypes, resourcePolicy, stackPolicy, type StackProblem } from "./define";
+import { TYPES } from "./resource-types";
 import {
     FEDERATED_CREDENTIAL_TYPES,
     UNKNOWN,
@@ -16,7 +17,6 @@ import {
     principalOfCredential,
     show,
     stringAt,
-    TYPES,
     type FederatedPrincipal,
 } from "./resources";
 

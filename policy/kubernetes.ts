@@ -1,10 +1,10 @@
 import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION, USE_LABEL } from "../components/constants";
 import { resourcePolicy, stackPolicy, type StackProblem } from "./define";
+import { TYPES } from "./resource-types";
 import {
     FEDERATED_CREDENTIAL_TYPES,
     SERVICE_ACCOUNT_TYPES,
-    TYPES,
     UNKNOWN,
     at,
     clusterOfCredential,

@@ -1,7 +1,8 @@
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { broadPrivilegedAssignment, parseScope, resolveRole, roleDefinitionIdFor } from "../components/roles";
 import { ofTypes, resourcePolicy, stackPolicy, type StackProblem } from "./define";
-import { UNKNOWN, label, propertySources, show, stringAt, TYPES, WORKLOAD_PRINCIPAL_TYPES } from "./resources";
+import { TYPES } from "./resource-types";
+import { UNKNOWN, label, propertySources, show, stringAt, WORKLOAD_PRINCIPAL_TYPES } from "./resources";
 
 /**
  * Azure role assignments. A workload principal is recognised by structure, not by value: its

@@ -1,37 +1,12 @@
 import type { PolicyResource } from "@pulumi/policy";
+import { TYPES } from "./resource-types";
 import { UnknownValueError } from "./sdk";
 
 /**
- * What the rules share: the resource types they look at, reads that survive values unknown at
- * preview, and the links between resources that the rules follow through the resource graph.
+ * What the rules share: reads that survive values unknown at preview, and the links between
+ * resources that the rules follow through the resource graph (the types: ./resource-types).
  * Pure functions; nothing here registers or starts anything.
  */
-
-export const TYPES = {
-    managedCluster: "azure-native:containerservice:ManagedCluster",
-    userAssignedIdentity: "azure-native:managedidentity:UserAssignedIdentity",
-    federatedIdentityCredential: "azure-native:managedidentity:FederatedIdentityCredential",
-    application: "azuread:index/application:Application",
-    servicePrincipal: "azuread:index/servicePrincipal:ServicePrincipal",
-    applicationFederatedIdentityCredential: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
-    applicationPassword: "azuread:index/applicationPassword:ApplicationPassword",
-    applicationCertificate: "azuread:index/applicationCertificate:ApplicationCertificate",
-    servicePrincipalPassword: "azuread:index/servicePrincipalPassword:ServicePrincipalPassword",
-    servicePrincipalCertificate: "azuread:index/servicePrincipalCertificate:ServicePrincipalCertificate",
-    roleAssignment: "azure-native:authorization:RoleAssignment",
-    serviceAccount: "kubernetes:core/v1:ServiceAccount",
-    serviceAccountPatch: "kubernetes:core/v1:ServiceAccountPatch",
-    pod: "kubernetes:core/v1:Pod",
-    kubernetesProvider: "pulumi:providers:kubernetes",
-    /** An ARM resource written through the generic resource API (how the components write identity bindings). */
-    genericResource: "azure-native:resources:Resource",
-    /** azure-native's typed identity binding (API 2025-06-02-preview in 3.28). */
-    identityBinding: "azure-native:containerservice:IdentityBinding",
-    clusterRole: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
-    clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
-    role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
-    roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
-} as const;
 
 /**
  * Whether a resource is an AKS identity binding: the typed resource, or a generic resource of

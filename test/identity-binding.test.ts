@@ -16,6 +16,7 @@ import {
     type WorkloadIdentityClusterArgs,
 } from "../components";
 import { evaluatePolicies } from "../policy/evaluate";
+import { TYPES } from "../policy/resource-types";
 
 const SUB = PLACEHOLDER_SUBSCRIPTION_ID;
 const GROUP = "11111111-1111-1111-1111-111111111111";
@@ -24,10 +25,10 @@ const VAULT = `/subscriptions/${SUB}/resourceGroups/rg-data/providers/Microsoft.
 const IDENTITY_ID = `/subscriptions/${SUB}/resourceGroups/rg-code/providers/Microsoft.ManagedIdentity/userAssignedIdentities/api`;
 const CLIENT_ID = placeholderClientId("api");
 
-const GENERIC = "azure-native:resources:Resource";
-const FIC = "azure-native:managedidentity:FederatedIdentityCredential";
-const CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
-const CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding";
+const GENERIC: string = TYPES.genericResource;
+const FIC: string = TYPES.federatedIdentityCredential;
+const CLUSTER_ROLE: string = TYPES.clusterRole;
+const CLUSTER_ROLE_BINDING: string = TYPES.clusterRoleBinding;
 
 function clusterArgs(clusterName: string): WorkloadIdentityClusterArgs {
     return {

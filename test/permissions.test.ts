@@ -19,12 +19,13 @@ import {
     type PermissionEntry,
 } from "../plan/permissions";
 import { BUILT_IN_ROLE_PERMISSIONS } from "../bootstrap/role-definitions";
+import { TYPES } from "../policy/resource-types";
 
 const SUB = "/subscriptions/00000000-0000-0000-0000-000000000000";
 const rg = (name: string): string => `${SUB}/resourceGroups/${name}`;
 const cluster = (environment: string, name = `aks-main-${environment}`): string => `${rg(`rg-workload-identity-${environment}`)}/providers/Microsoft.ContainerService/managedClusters/${name}`;
-const APPLICATION = "azuread:index/application:Application";
-const SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal";
+const APPLICATION: string = TYPES.application;
+const SERVICE_PRINCIPAL: string = TYPES.servicePrincipal;
 const STAGING_PIPELINE = "33333333-3333-3333-3333-333333333333";
 const RERUN = "The bootstrap grants what the committed stack files need: commit the change, re-run the bootstrap (bootstrap/, an operator), then deploy.";
 

@@ -16,8 +16,9 @@ import {
     aksWorkloadIdentity,
 } from "../policy/aks";
 import { UNKNOWN_AT_PREVIEW, resourceArgs, violationsOf } from "../policy/testing";
+import { TYPES } from "../policy/resource-types";
 
-const CLUSTER = "azure-native:containerservice:ManagedCluster";
+const CLUSTER: string = TYPES.managedCluster;
 const NAME = "main-aks";
 
 /** A cluster that meets every rule, mandatory and advisory. */

@@ -12,11 +12,12 @@ import {
     noSecretCredentials,
 } from "../policy/identity";
 import { UNKNOWN_AT_PREVIEW, resourceArgs, stackArgs, stackViolationsOf, violationsOf, type StackResourceSpec } from "../policy/testing";
+import { TYPES } from "../policy/resource-types";
 
-const FIC = "azure-native:managedidentity:FederatedIdentityCredential";
-const APP_FIC = "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential";
-const IDENTITY = "azure-native:managedidentity:UserAssignedIdentity";
-const APPLICATION = "azuread:index/application:Application";
+const FIC: string = TYPES.federatedIdentityCredential;
+const APP_FIC: string = TYPES.applicationFederatedIdentityCredential;
+const IDENTITY: string = TYPES.userAssignedIdentity;
+const APPLICATION: string = TYPES.application;
 const AKS_ISSUER = "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-00000000feed/3f1e0b0e-2c3a-4f5e-9d8c-7b6a5f4e3d2c/";
 const GITHUB = "https://token.actions.githubusercontent.com";
 

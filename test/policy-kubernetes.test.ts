@@ -9,19 +9,20 @@ import {
     workloadIdentityUseLabelPlacement,
 } from "../policy/kubernetes";
 import { UNKNOWN_AT_PREVIEW, resourceArgs, stackArgs, stackViolationsOf, violationsOf, type StackResourceSpec } from "../policy/testing";
+import { TYPES } from "../policy/resource-types";
 
-const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const DEPLOYMENT: string = TYPES.deployment;
 const CRON_JOB = "kubernetes:batch/v1:CronJob";
-const POD = "kubernetes:core/v1:Pod";
-const SA = "kubernetes:core/v1:ServiceAccount";
-const SA_PATCH = "kubernetes:core/v1:ServiceAccountPatch";
-const CLUSTER = "azure-native:containerservice:ManagedCluster";
-const PROVIDER = "pulumi:providers:kubernetes";
-const IDENTITY = "azure-native:managedidentity:UserAssignedIdentity";
-const FIC = "azure-native:managedidentity:FederatedIdentityCredential";
-const APPLICATION = "azuread:index/application:Application";
-const SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal";
-const APP_FIC = "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential";
+const POD: string = TYPES.pod;
+const SA: string = TYPES.serviceAccount;
+const SA_PATCH: string = TYPES.serviceAccountPatch;
+const CLUSTER: string = TYPES.managedCluster;
+const PROVIDER: string = TYPES.kubernetesProvider;
+const IDENTITY: string = TYPES.userAssignedIdentity;
+const FIC: string = TYPES.federatedIdentityCredential;
+const APPLICATION: string = TYPES.application;
+const SERVICE_PRINCIPAL: string = TYPES.servicePrincipal;
+const APP_FIC: string = TYPES.applicationFederatedIdentityCredential;
 const CLIENT_ID = "azure.workload.identity/client-id";
 const TENANT_ID = "azure.workload.identity/tenant-id";
 const USE = "azure.workload.identity/use";

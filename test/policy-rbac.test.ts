@@ -8,10 +8,11 @@ import {
     workloadRoleAssignmentScope,
 } from "../policy/rbac";
 import { UNKNOWN_AT_PREVIEW, resourceArgs, stackArgs, stackViolationsOf, violationsOf, type StackResourceSpec } from "../policy/testing";
+import { TYPES } from "../policy/resource-types";
 
-const ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment";
-const IDENTITY = "azure-native:managedidentity:UserAssignedIdentity";
-const SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal";
+const ROLE_ASSIGNMENT: string = TYPES.roleAssignment;
+const IDENTITY: string = TYPES.userAssignedIdentity;
+const SERVICE_PRINCIPAL: string = TYPES.servicePrincipal;
 const SUB = "00000000-0000-0000-0000-000000000000";
 const VAULT = `/subscriptions/${SUB}/resourceGroups/rg-data-dev/providers/Microsoft.KeyVault/vaults/kv-orders-dev`;
 const roleId = (guid: string) => `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;

@@ -6,9 +6,10 @@ import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from "../components/consta
 import { evaluatePolicies, policyValue, toPolicyResources, toResourceValidationArgs, type PolicyViolation } from "../policy/evaluate";
 import { policies } from "../policy/policies";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { TYPES } from "../policy/resource-types";
 
 const STACKS = ["dev", "staging", "prod"] as const;
-const FIC_TYPES = ["azure-native:managedidentity:FederatedIdentityCredential", "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"];
+const FIC_TYPES: readonly string[] = [TYPES.federatedIdentityCredential, TYPES.applicationFederatedIdentityCredential];
 const SECRET_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270";
 /** How the SDK's deserializer hands a recorded input unknown at preview. */

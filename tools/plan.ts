@@ -6,7 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { diffGraphs, hazards, type DiffReport } from "../plan/diff";
 import { buildPlan, mandatoryFindings } from "../plan/model";
 import { render, renderDiff, type PlanFormat } from "../plan/render";
-import { flattenConfig, runStack, type RunResult } from "../testing/mock-runner";
+import { flattenConfig, runStack, type RunResult } from "../offline/mock-runner";
 import {
     BootstrapGrantsError,
     DEFAULT_BOOTSTRAP_CONFIG,

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadStackFile, runStack, stackFilePath, type RunResult } from "../testing/mock-runner";
+import { loadStackFile, runStack, stackFilePath, type RunResult } from "../offline/mock-runner";
 import { fail, failUsage } from "./cli";
 
 /**

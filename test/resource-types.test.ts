@@ -70,12 +70,25 @@ function componentTokens(): Map<string, string> {
     const found = new Map<string, string>();
     for (const file of productFiles().filter((f) => f.startsWith("components/") && f.endsWith(".ts"))) {
         const source = ts.createSourceFile(file, readFileSync(path.join(ROOT, file), "utf8"), ts.ScriptTarget.Latest, true);
+        // A token passed as a constant of the same file (`super(WORKLOAD_IDENTITY_TYPE, ...)`).
+        const constants = new Map<string, string>();
+        for (const statement of source.statements) {
+            if (ts.isVariableStatement(statement)) {
+                for (const declaration of statement.declarationList.declarations) {
+                    if (ts.isIdentifier(declaration.name) && declaration.initializer !== undefined && ts.isStringLiteral(declaration.initializer)) {
+                        constants.set(declaration.name.text, declaration.initializer.text);
+                    }
+                }
+            }
+        }
         const visit = (node: ts.Node, className: string | undefined): void => {
             const name = ts.isClassDeclaration(node) ? node.name?.text : className;
             if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.SuperKeyword && name !== undefined) {
                 const first = node.arguments[0];
                 if (first !== undefined && ts.isStringLiteral(first)) {
                     found.set(name, first.text);
+                } else if (first !== undefined && ts.isIdentifier(first) && constants.has(first.text)) {
+                    found.set(name, constants.get(first.text) as string);
                 }
             }
             ts.forEachChild(node, (child) => visit(child, name));

@@ -136,7 +136,7 @@ export interface EnvironmentConfig {
     /**
      * The deploy identity's object ID, when the config records it after the first run (the output
      * `environments.<name>.identity.principalId`). The plan's permission view then checks that
-     * `applicationOwners` and `clusterAdmins` name this identity. @default unknown
+     * `applicationOwners` and `clusterAdmins` name this identity. Default: unknown.
      */
     readonly principalId: string | undefined;
     /** Some workload is `principal: application`: the pipeline creates app registrations. */
@@ -215,7 +215,7 @@ function uniqueCaseInsensitive(values: readonly string[]): string[] {
 }
 
 export interface ParseOptions {
-    /** Where relative stack files are found. @default the repository root */
+    /** Where relative stack files are found. Default: the repository root. */
     readonly repositoryRoot?: string;
 }
 

@@ -81,9 +81,9 @@ export interface RunOptions {
     readonly stack: string;
     /** Flat config map (`<namespace>:<key>` -> value as Pulumi stores it), e.g. from `loadStackFile`. */
     readonly config?: Readonly<Record<string, string>>;
-    /** Run as a preview. @default false */
+    /** Run as a preview. Default: false. */
     readonly preview?: boolean;
-    /** The program to run. @default this project's `index.ts` */
+    /** The program to run. Default: this project's `index.ts`. */
     readonly program?: () => unknown;
     /** Answers to invokes by token, over the runner's own (e.g. a looked-up cluster without OIDC). */
     readonly invokes?: Readonly<Record<string, (args: Record<string, unknown>) => Record<string, unknown>>>;

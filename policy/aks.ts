@@ -249,7 +249,7 @@ export const aksImageCleaner = resourcePolicy({
 
 /** Config of `aks-paid-tier-in-production`. */
 export interface PaidTierConfig {
-    /** Stack names that are production. @default ["prod"] */
+    /** Stack names that are production. Default: ["prod"]. */
     readonly productionStacks?: readonly string[];
 }
 

@@ -39,7 +39,7 @@ export interface EvaluateOptions {
      * `{ enforcementLevel?, ...config }`; `all` sets the level of every policy without its own.
      */
     readonly config?: PolicyPackConfig;
-    /** The policies to run. @default the whole pack */
+    /** The policies to run. Default: the whole pack. */
     readonly policies?: Policies;
 }
 

@@ -34,7 +34,7 @@ function configList(value: unknown): readonly unknown[] {
 
 /** Config of `fic-audience`. */
 export interface AudienceConfig {
-    /** Audiences accepted besides Entra ID's `api://AzureADTokenExchange` (a sovereign cloud's). @default [] */
+    /** Audiences accepted besides Entra ID's `api://AzureADTokenExchange` (a sovereign cloud's). Default: []. */
     readonly allowedAudiences?: readonly string[];
 }
 
@@ -86,7 +86,7 @@ export interface ExternalIssuer {
 
 /** Config of `fic-subject`. */
 export interface SubjectConfig {
-    /** @default [] (only ServiceAccount subjects) */
+    /** Default: [] (only ServiceAccount subjects). */
     readonly allowedExternalIssuers?: readonly ExternalIssuer[];
 }
 

@@ -48,9 +48,9 @@ export interface ResourceArgsSpec {
     readonly type: string;
     readonly name: string;
     readonly props: Record<string, unknown>;
-    /** @default "dev" */
+    /** Default: "dev". */
     readonly stack?: string;
-    /** The policy's config, as `args.getConfig()` returns it. @default {} */
+    /** The policy's config, as `args.getConfig()` returns it. Default: {}. */
     readonly config?: object;
 }
 
@@ -74,7 +74,7 @@ export function resourceArgs(spec: ResourceArgsSpec): ResourceValidationArgs {
 export interface StackResourceSpec {
     readonly type: string;
     readonly name: string;
-    /** Outputs (what stack policies see). @default {} */
+    /** Outputs (what stack policies see). Default: {}. */
     readonly props?: Record<string, unknown>;
     /** Names of the resources it depends on (`dependsOn` and the sources of its inputs). */
     readonly dependsOn?: readonly string[];

@@ -388,7 +388,7 @@ export interface StackConfig {
     readonly resourceGroup: { readonly name: string; readonly existing: boolean };
     /**
      * Object IDs that own every app registration and service principal (`owners`); required as
-     * soon as a workload has `principal: application`. @default []
+     * soon as a workload has `principal: application`. Default: [].
      */
     readonly applicationOwners: readonly string[];
     /**
@@ -397,7 +397,7 @@ export interface StackConfig {
      * gives it. Do not pass it on.
      */
     readonly kubeloginMode?: (typeof DEPRECATED_KUBELOGIN_MODES)[number];
-    /** `protect` on the resource group, the clusters and their node pools. @default true */
+    /** `protect` on the resource group, the clusters and their node pools. Default: true. */
     readonly protect: boolean;
     readonly clusters: Readonly<Record<string, ClusterConfig>>;
     readonly workloads: Readonly<Record<string, WorkloadConfig>>;
@@ -422,7 +422,7 @@ function configPath(path: readonly PropertyKey[]): string {
 }
 
 export interface ParseOptions {
-    /** The day the Kubernetes version table is read for. @default now */
+    /** The day the Kubernetes version table is read for. Default: now. */
     readonly today?: Date;
 }
 

@@ -18,7 +18,7 @@ interface Case {
     title: string;
     set?: Config;
     unset?: string[];
-    /** The day the program runs on (`YYYY-MM-DD`). @default the catalog's `today` */
+    /** The day the program runs on (`YYYY-MM-DD`). Default: the catalog's `today`. */
     today?: string;
     errors?: string[];
     warnings?: string[];

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
+import { productFiles, ROOT } from "../testing/source-files";
 import { COMMITTED_SCHEMA, PACKAGE_COMPONENTS, PACKAGE_DIR, committedSchema, componentProvider, formatSchema, type PackageSchema, type PropertySchema } from "../components/package-schema";
 
 /**
@@ -160,4 +161,27 @@ describe("the component package", () => {
         assert.deepEqual(missing, [], "properties without a description");
         assert.deepEqual(noDefault, [], "optional properties whose description does not say their default");
     });
+
+    it("keeps the leaf rules free of Pulumi and the argument types free of runtime imports", () => {
+        const importsOf = (file: string): string[] =>
+            [...fs.readFileSync(path.join(PACKAGE_DIR, file), "utf8").matchAll(/^import\s+(type\s+)?.*?from\s+"([^"]+)";$/gms)].map((m) => `${m[1] === undefined ? "" : "type "}${m[2]}`);
+        assert.deepEqual(
+            importsOf("rules.ts").filter((specifier) => specifier.includes("@pulumi")),
+            [],
+            "components/rules.ts imports Pulumi",
+        );
+        assert.deepEqual(
+            importsOf("args.ts").filter((specifier) => !specifier.startsWith("type ")),
+            [],
+            "components/args.ts has a runtime import",
+        );
+    });
+
+    it("writes defaults in one form everywhere, the one the analyzer keeps: 'Default: ...' (it drops JSDoc tags)", () => {
+        const tagged = productFiles()
+            .filter((file) => file.endsWith(".ts"))
+            .filter((file) => /\/\*\*(?:(?!\*\/)[\s\S])*@default/.test(fs.readFileSync(path.join(ROOT, file), "utf8")));
+        assert.deepEqual(tagged, [], "files with an @default tag");
+    });
 });
+

@@ -107,7 +107,7 @@ let installed = false;
 export interface RunCliOptions {
     /**
      * The exit code of an unexpected error.
-     * @default 1
+     * Default: 1.
      */
     readonly unexpectedExitCode?: number;
 }

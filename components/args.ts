@@ -107,14 +107,14 @@ export interface NodePoolArgs {
     minCount: number;
     /** Autoscaler upper bound. */
     maxCount: number;
-    /** Availability zones, e.g. `["1", "2", "3"]`. Default: no zones (regional placement). */
-    availabilityZones?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Availability zones (`availabilityZones`), e.g. `["1", "2", "3"]`. Default: no zones (regional placement). */
+    zones?: pulumi.Input<pulumi.Input<string>[]>;
     /** OS disk size in GB. Default: the VM size's default. */
     osDiskSizeGB?: pulumi.Input<number>;
-    /** Kubernetes node labels. Default: none. */
-    nodeLabels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-    /** Kubernetes node taints (`key=value:Effect`). Default: none. */
-    nodeTaints?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Kubernetes node labels (`nodeLabels`). Default: none. */
+    labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Kubernetes node taints (`nodeTaints`), each `key=value:Effect`. Default: none. */
+    taints?: pulumi.Input<pulumi.Input<string>[]>;
     /**
      * AKS pool mode of a pool in `nodePools`: `"User"` or `"System"`. A second System pool is how
      * the inline system pool is rotated (add it, move the system workloads, then remove the old
@@ -143,6 +143,12 @@ export interface ClusterNetworkArgs {
     privateDnsZone?: pulumi.Input<string>;
 }
 
+/** Microsoft Defender for Containers on a cluster. */
+export interface DefenderArgs {
+    /** ARM ID of the Log Analytics workspace Defender reports to (`securityProfile.defender.logAnalyticsWorkspaceResourceId`). */
+    logAnalyticsWorkspaceResourceId: pulumi.Input<string>;
+}
+
 export interface WorkloadIdentityClusterArgs {
     /** Resource group the cluster is created in. */
     resourceGroupName: pulumi.Input<string>;
@@ -157,7 +163,7 @@ export interface WorkloadIdentityClusterArgs {
      */
     kubernetesVersion?: pulumi.Input<string>;
     /** AKS pricing tier (`sku.tier`); Standard or Premium give the uptime SLA. Default: "Free". */
-    skuTier?: ClusterSkuTier;
+    sku?: ClusterSkuTier;
     /** Cluster auto-upgrade channel (`autoUpgradeProfile.upgradeChannel`). Default: "stable". */
     upgradeChannel?: UpgradeChannel;
     /** Node OS upgrade channel (`autoUpgradeProfile.nodeOSUpgradeChannel`). Default: "NodeImage". */
@@ -176,7 +182,7 @@ export interface WorkloadIdentityClusterArgs {
     /** CIDRs allowed to reach the API server (`apiServerAccessProfile.authorizedIPRanges`). Default: none. */
     authorizedIpRanges?: pulumi.Input<pulumi.Input<string>[]>;
     /** A private API server (`apiServerAccessProfile.enablePrivateCluster`). Default: false. */
-    privateCluster?: boolean;
+    private?: boolean;
     /**
      * Allow an API server that is open to the internet (neither authorized ranges nor private).
      * An explicit, visible override of the baseline. Default: false.
@@ -187,7 +193,7 @@ export interface WorkloadIdentityClusterArgs {
     /** Network policy engine; Azure CNI overlay with the Cilium dataplane for `cilium`. Default: "cilium". */
     networkPolicy?: NetworkPolicy;
     /**
-     * Bring your own subnet and address ranges. Required with `privateCluster`: without it AKS
+     * Bring your own subnet and address ranges. Required with `private`: without it AKS
      * creates its own VNet inside the same deployment, which no runner can be in. Default: an
      * AKS-managed VNet.
      */
@@ -207,11 +213,8 @@ export interface WorkloadIdentityClusterArgs {
     azurePolicy?: boolean;
     /** The image cleaner, removing unused images from the nodes weekly (`securityProfile.imageCleaner`). Default: true. */
     imageCleaner?: boolean;
-    /**
-     * Microsoft Defender for Containers, reporting to this Log Analytics workspace
-     * (`securityProfile.defender`). Default: off.
-     */
-    defenderLogAnalyticsWorkspaceResourceId?: pulumi.Input<string>;
+    /** Microsoft Defender for Containers (`securityProfile.defender`). Default: off. */
+    defender?: DefenderArgs;
     /**
      * Protect the cluster and its node pools from deletion and replacement (the `protect`
      * resource option, set on those children explicitly). A replaced cluster has a new OIDC

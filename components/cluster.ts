@@ -49,7 +49,7 @@ export function agentPoolIgnoreChanges(channel: UpgradeChannel): string[] {
 
 /** The API server access profile: private (with its DNS zone) or public behind authorized ranges. */
 function apiServerAccessProfile(args: WorkloadIdentityClusterArgs): containerservice.ManagedClusterArgs["apiServerAccessProfile"] {
-    if (args.privateCluster === true) {
+    if (args.private === true) {
         return { enablePrivateCluster: true, privateDNSZone: args.network?.privateDnsZone ?? "system" };
     }
     return { authorizedIPRanges: args.authorizedIpRanges ?? [] };
@@ -145,7 +145,7 @@ export class WorkloadIdentityCluster extends pulumi.ComponentResource implements
                 resourceName: clusterName,
                 dnsPrefix: pulumi.output(clusterName).apply(dnsPrefix),
                 kubernetesVersion: args.kubernetesVersion,
-                sku: { name: "Base", tier: args.skuTier ?? "Free" },
+                sku: { name: "Base", tier: args.sku ?? "Free" },
                 identity: { type: "SystemAssigned" },
                 enableRBAC: true,
                 disableLocalAccounts: args.disableLocalAccounts ?? true,
@@ -164,9 +164,9 @@ export class WorkloadIdentityCluster extends pulumi.ComponentResource implements
                 securityProfile: {
                     workloadIdentity: { enabled: true },
                     imageCleaner: { enabled: args.imageCleaner ?? true, intervalHours: 168 },
-                    ...(args.defenderLogAnalyticsWorkspaceResourceId === undefined
+                    ...(args.defender === undefined
                         ? {}
-                        : { defender: { logAnalyticsWorkspaceResourceId: args.defenderLogAnalyticsWorkspaceResourceId, securityMonitoring: { enabled: true } } }),
+                        : { defender: { logAnalyticsWorkspaceResourceId: args.defender.logAnalyticsWorkspaceResourceId, securityMonitoring: { enabled: true } } }),
                 },
                 autoUpgradeProfile: {
                     upgradeChannel,
@@ -193,10 +193,10 @@ export class WorkloadIdentityCluster extends pulumi.ComponentResource implements
                         minCount: system.minCount,
                         maxCount: system.maxCount,
                         count: system.minCount,
-                        availabilityZones: system.availabilityZones,
+                        availabilityZones: system.zones,
                         osDiskSizeGB: system.osDiskSizeGB,
-                        nodeLabels: system.nodeLabels,
-                        nodeTaints: system.nodeTaints,
+                        nodeLabels: system.labels,
+                        nodeTaints: system.taints,
                         vnetSubnetID: subnet,
                         type: "VirtualMachineScaleSets",
                     },
@@ -227,10 +227,10 @@ export class WorkloadIdentityCluster extends pulumi.ComponentResource implements
                     minCount: pool.minCount,
                     maxCount: pool.maxCount,
                     count: pool.minCount,
-                    availabilityZones: pool.availabilityZones,
+                    availabilityZones: pool.zones,
                     osDiskSizeGB: pool.osDiskSizeGB,
-                    nodeLabels: pool.nodeLabels,
-                    nodeTaints: pool.nodeTaints,
+                    nodeLabels: pool.labels,
+                    nodeTaints: pool.taints,
                     vnetSubnetID: subnet,
                     type: "VirtualMachineScaleSets",
                     tags: args.tags,

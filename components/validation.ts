@@ -44,7 +44,7 @@ export function validateClusterArgs(args: WorkloadIdentityClusterArgs): string[]
             "apiServerAccess",
             apiServerAccessProblem(
                 ranges ?? (args.authorizedIpRanges === undefined ? undefined : ["<deploy-time value>"]),
-                args.privateCluster ?? false,
+                args.private ?? false,
                 args.allowPublicApiServer ?? false,
             ),
         ),
@@ -73,9 +73,9 @@ export function validateClusterArgs(args: WorkloadIdentityClusterArgs): string[]
             problems.push(`nodePools.${key}.mode: invalid pool mode "${pool.mode}". Allowed values are: User, System.`);
         }
     }
-    if (args.privateCluster === true && args.network === undefined) {
+    if (args.private === true && args.network === undefined) {
         problems.push(
-            "network: required with privateCluster. Without your own subnet AKS creates its VNet inside the same deployment, and no runner could reach the private API server: set network.vnetSubnetId.",
+            "network: required with private: true. Without your own subnet AKS creates its VNet inside the same deployment, and no runner could reach the private API server: set network.vnetSubnetId.",
         );
     }
     for (const namespace of args.namespaces ?? []) {

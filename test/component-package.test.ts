@@ -72,7 +72,7 @@ describe("the component package", () => {
         assert.equal(typeOf(inputs.adminGroupObjectIds), "string[]");
         assert.equal(typeOf(inputs.authorizedIpRanges), "string[]");
         assert.equal(typeOf(inputs.clusterAdmins), "map<ClusterAdminArgs>");
-        assert.equal(typeOf(inputs.skuTier), "ClusterSkuTier");
+        assert.equal(typeOf(inputs.sku), "ClusterSkuTier");
         assert.equal(typeOf(inputs.upgradeChannel), "UpgradeChannel");
         assert.equal(typeOf(inputs.networkPolicy), "NetworkPolicy");
         assert.deepEqual([...(cluster.requiredInputs ?? [])].sort(), ["resourceGroupName", "systemPool"]);
@@ -119,7 +119,7 @@ describe("the component package", () => {
             ["WorkloadIdentityCluster", "nodePools"],
             ["WorkloadIdentityCluster", "clusterAdmins"],
             ["WorkloadIdentityCluster", "namespaces"],
-            ["WorkloadIdentityCluster", "privateCluster"],
+            ["WorkloadIdentityCluster", "private"],
             ["WorkloadIdentityCluster", "protect"],
             ["WorkloadIdentity", "clusters"],
             ["WorkloadIdentity", "federations"],

@@ -18,7 +18,7 @@ const clusterArgs: WorkloadIdentityClusterArgs = {
     clusterName: "aks-code",
     systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 2 },
     adminGroupObjectIds: [GROUP],
-    privateCluster: true,
+    private: true,
     network: { vnetSubnetId: SUBNET },
     namespaces: ["api"],
 };
@@ -79,7 +79,7 @@ describe("components composed in code", () => {
             new WorkloadIdentityCluster("bad", {
                 ...clusterArgs,
                 adminGroupObjectIds: [],
-                privateCluster: false,
+                private: false,
                 authorizedIpRanges: ["10.0.0.0/40"],
                 systemPool: { vmSize: "Standard_D2ds_v5", minCount: 0, maxCount: 2 },
                 nodePools: { System: { vmSize: "Standard_D2ds_v5", minCount: 0, maxCount: 1 } },
@@ -252,7 +252,7 @@ describe("day-one and day-two behaviour of the components", () => {
         const error = await failureOf(() => void new WorkloadIdentityCluster("main", { ...clusterArgs, network: undefined }));
         assert.equal(
             error.message,
-            'Invalid WorkloadIdentityCluster "main":\n  - network: required with privateCluster. Without your own subnet AKS creates its VNet inside the same deployment, and no runner could reach the private API server: set network.vnetSubnetId.',
+            'Invalid WorkloadIdentityCluster "main":\n  - network: required with private: true. Without your own subnet AKS creates its VNet inside the same deployment, and no runner could reach the private API server: set network.vnetSubnetId.',
         );
     });
 

@@ -917,12 +917,12 @@ describe("the examples against the committed schema", () => {
             "WorkloadIdentityCluster.location",
             "WorkloadIdentityCluster.namespaces",
             "WorkloadIdentityCluster.resourceGroupName",
-            "WorkloadIdentityCluster.skuTier",
+            "WorkloadIdentityCluster.sku",
             "WorkloadIdentityCluster.systemPool",
-            "WorkloadIdentityCluster.systemPool.availabilityZones",
             "WorkloadIdentityCluster.systemPool.maxCount",
             "WorkloadIdentityCluster.systemPool.minCount",
             "WorkloadIdentityCluster.systemPool.vmSize",
+            "WorkloadIdentityCluster.systemPool.zones",
             "WorkloadIdentityCluster.tags",
         ]);
     });
@@ -1024,7 +1024,7 @@ describe("the example checker", () => {
 
     it("finds a wrong type, a value outside an enum and an output where the schema wants a plain value", () => {
         assert.deepEqual(checkYaml(mutate(yamlText, "minCount: 1", 'minCount: "1"')).problems, ['resources.cluster: systemPool.minCount: expected a number, got the string "1".']);
-        assert.deepEqual(checkYaml(mutate(yamlText, "skuTier: Free", "skuTier: Gold")).problems, ['resources.cluster: skuTier: expected one of "Free", "Standard", "Premium" (ClusterSkuTier), got the string "Gold".']);
+        assert.deepEqual(checkYaml(mutate(yamlText, "sku: Free", "sku: Gold")).problems, ['resources.cluster: sku: expected one of "Free", "Standard", "Premium" (ClusterSkuTier), got the string "Gold".']);
         assert.deepEqual(checkYaml(mutate(yamlText, "role: Storage Blob Data Reader", "role: ${rg.name}")).problems, [
             "resources.api: roleAssignments.blobs.role: must be a plain value, known when the program runs (the schema marks it plain), but ${rg.name} is known only at deploy time.",
         ]);

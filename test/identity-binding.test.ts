@@ -37,7 +37,7 @@ function clusterArgs(clusterName: string): WorkloadIdentityClusterArgs {
         clusterName,
         systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 2 },
         adminGroupObjectIds: [GROUP],
-        privateCluster: true,
+        private: true,
         network: { vnetSubnetId: SUBNET },
         namespaces: ["api"],
     };

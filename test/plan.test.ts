@@ -122,7 +122,7 @@ describe("offline plan of a small stack", () => {
                     resourceGroupName: "rg",
                     systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 1 },
                     adminGroupObjectIds: [GROUP],
-                    privateCluster: true,
+                    private: true,
                     network: { vnetSubnetId: "/subscriptions/3f6a1d2c-5b4e-4a9f-8e7d-6c5b4a3f2e1d/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/snet-aks" },
                 });
                 const api = new WorkloadIdentity("api", { resourceGroupName: "rg", namespace: "api", clusters: { main: cluster.bindWorkload("api") } });

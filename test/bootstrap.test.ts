@@ -312,7 +312,7 @@ describe("bootstrap with the example config and the committed stack files", () =
 
     it("assigns no Owner or User Access Administrator, and allow-lists the roles of every RBAC Administrator assignment", () => {
         const assignments = ofType(run.resources, T.role);
-        assert.ok(assignments.length > 0);
+        assert.ok(assignments.length > 0, "the bootstrap declares role assignments to check");
         for (const assignment of assignments) {
             const roleDefinitionId = String(assignment.inputs.roleDefinitionId);
             const guid = roleDefinitionId.split("/").pop() as string;
@@ -477,7 +477,7 @@ describe("bootstrap with the example config and the committed stack files", () =
         const commands = outputs.githubCommands.split("\n");
         assert.equal(commands.length, REPOSITORY_VARIABLES.length + ENVIRONMENT_VARIABLES.length * environments.length);
         assert.equal(commands[0], `gh variable set AZURE_TENANT_ID --repo contoso/aks-workload-identity --body '${TENANT}'`);
-        assert.ok(commands.includes(`gh variable set AZURE_CLIENT_ID --repo contoso/aks-workload-identity --env prod --body '${placeholderClientId(identityName("prod"))}'`));
+        assert.ok(commands.includes(`gh variable set AZURE_CLIENT_ID --repo contoso/aks-workload-identity --env prod --body '${placeholderClientId(identityName("prod"))}'`), "a gh variable set command for the prod environment's AZURE_CLIENT_ID");
         assert.deepEqual(outputs.stackInitCommands.split("\n"), [
             "export AZURE_STORAGE_ACCOUNT='stakswistate'",
             "PULUMI_BACKEND_URL='azblob://state-dev' pulumi stack init dev --secrets-provider 'azurekeyvault://kv-aks-wi-pulumi.vault.azure.net/keys/pulumi-dev'",
@@ -736,7 +736,7 @@ describe("bootstrap with fixture stack files", () => {
         });
         delete config["aks-workload-identity-bootstrap:microsoftGraphServicePrincipalObjectId"];
         const result = parseBootstrapConfig(raw(config), { repositoryRoot: directory });
-        assert.ok("problems" in result);
+        assert.ok("problems" in result, "the bootstrap config is refused with problems");
         assert.deepEqual(
             result.problems.map((problem) => `${problem.path}: ${problem.message}`),
             [
@@ -756,7 +756,7 @@ describe("bootstrap with fixture stack files", () => {
 
         // The program reads the same config through the Pulumi runtime, relative to the repository root.
         const fromRepository = parseBootstrapConfig(raw(config));
-        assert.ok("problems" in fromRepository);
+        assert.ok("problems" in fromRepository, "the bootstrap config read relative to the repository root is refused with problems");
         assert.equal(fromRepository.problems.length, 11);
         await assert.rejects(runBootstrap(flat(config)), (error: Error) => {
             assert.equal(error.name, "BootstrapConfigError");
@@ -785,7 +785,7 @@ describe("bootstrap with fixture stack files", () => {
         delete config["aks-workload-identity-bootstrap:microsoftGraphServicePrincipalObjectId"];
         delete config["aks-workload-identity-bootstrap:pullRequest"];
         const result = parseBootstrapConfig(raw(config), { repositoryRoot: directory });
-        assert.ok("problems" in result);
+        assert.ok("problems" in result, "the bootstrap config is refused with problems");
         assert.deepEqual(
             result.problems.map((problem) => `${problem.path}: ${problem.message}`),
             [
@@ -861,7 +861,7 @@ describe("bootstrap with fixture stack files", () => {
         const config = bootstrapConfig({ "aks-workload-identity-bootstrap:environments": [{ name: "broken", stackFile: "Pulumi.broken.yaml" }] });
         delete config["aks-workload-identity-bootstrap:pullRequest"];
         const result = parseBootstrapConfig(raw(config), { repositoryRoot: directory });
-        assert.ok("problems" in result);
+        assert.ok("problems" in result, "the bootstrap config is refused with problems");
         assert.deepEqual(
             result.problems.map((problem) => `${problem.path}: ${problem.message}`),
             [

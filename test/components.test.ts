@@ -56,7 +56,7 @@ describe("components composed in code", () => {
         assert.equal(reader.inputs.scope, `/subscriptions/${SUB}/resourceGroups/rg-data`);
         assert.equal(reader.inputs.roleDefinitionId, `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`);
         assert.equal(reader.inputs.principalType, "ServicePrincipal");
-        assert.ok(reader.dependencies.includes(named(run.resources, "azure-native:resources:ResourceGroup", "data").urn));
+        assert.ok(reader.dependencies.includes(named(run.resources, "azure-native:resources:ResourceGroup", "data").urn), "the grant waits for the resource group its scope comes from");
         assert.equal(reader.parent, named(run.resources, "aks-workload-identity:index:WorkloadIdentity", "api").urn);
         const vault = named(run.resources, "azure-native:authorization:RoleAssignment", "api-ra-vault");
         assert.equal(vault.inputs.roleDefinitionId, `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`);
@@ -70,7 +70,7 @@ describe("components composed in code", () => {
         assert.deepEqual(cluster.inputs.apiServerAccessProfile, { enablePrivateCluster: true, privateDNSZone: "system" });
         assert.equal((cluster.inputs.networkProfile as { networkPolicy: string }).networkPolicy, "cilium");
         assert.equal(cluster.protect, true, "clusters are protected unless protect: false");
-        assert.ok(kubeconfig);
+        assert.ok(kubeconfig, "the cluster exposes a kubeconfig output");
         assert.equal(await pulumi.isSecret(kubeconfig), true, "the kubeconfig output is a secret");
     });
 
@@ -86,7 +86,7 @@ describe("components composed in code", () => {
                 clusterAdmins: { ops: { objectId: "nope", principalType: "User" } },
             });
         });
-        assert.ok(error instanceof pulumi.ResourceError);
+        assert.ok(error instanceof pulumi.ResourceError, "invalid args fail with a ResourceError");
         assert.equal(error.hideStack, true, "printed without a JavaScript stack trace");
         assert.equal(
             error.message,

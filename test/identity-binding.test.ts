@@ -316,7 +316,7 @@ describe("WorkloadIdentity in identity binding mode", () => {
         const run = await runStack({ stack: "code", program: on21(true) });
         assert.equal(ofType(run.resources, GENERIC).length, 21);
         assert.deepEqual(ofType(run.resources, FIC).map((f) => f.name), ["api-fic-deploy"], "only the federation's FIC, after the bindings");
-        assert.ok(named(run.resources, FIC, "api-fic-deploy").dependencies.includes(named(run.resources, GENERIC, "api-ib-c21").urn));
+        assert.ok(named(run.resources, FIC, "api-fic-deploy").dependencies.includes(named(run.resources, GENERIC, "api-ib-c21").urn), "the federation's FIC waits for the last identity binding");
         const classic = await failureOf(on21(false));
         assert.equal(
             classic.message,

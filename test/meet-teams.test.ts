@@ -137,7 +137,7 @@ describe("Key Vault secrets and the quick-start", () => {
                 },
             },
         });
-        assert.ok(spc.dependencies.includes(named(run.resources, "kubernetes:core/v1:Namespace", "main-ns-orders").urn));
+        assert.ok(spc.dependencies.includes(named(run.resources, "kubernetes:core/v1:Namespace", "main-ns-orders").urn), "the SecretProviderClass waits for its namespace");
         assert.equal(ofType(run.resources, "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass").length, 1);
     });
 
@@ -152,7 +152,7 @@ describe("Key Vault secrets and the quick-start", () => {
         assert.equal(spec.template.spec.serviceAccountName, "orders-api");
         assert.equal(spec.template.spec.containers[0].image, QUICKSTART_IMAGE);
         assert.equal(spec.template.spec.containers[0].command[2], quickstartScript("kv-orders", "db-password"));
-        assert.ok(job.dependencies.includes(named(run.resources, "kubernetes:core/v1:ServiceAccount", "orders-api-sa-main").urn));
+        assert.ok(job.dependencies.includes(named(run.resources, "kubernetes:core/v1:ServiceAccount", "orders-api-sa-main").urn), "the quick-start Job waits for its ServiceAccount");
         assert.deepEqual((run.outputs as { quickstart: unknown }).quickstart, {
             "orders-api": {
                 main: "az aks get-credentials --resource-group rg-workload-identity-dev --name aks-main-dev --overwrite-existing && kubelogin convert-kubeconfig -l azurecli && kubectl logs --namespace orders job/orders-api-quickstart",

@@ -92,7 +92,7 @@ function exampleBootstrap() {
  */
 function oldGrants(grants: PipelineGrants, stack: string): PipelineGrants {
     const result = parseBootstrapConfig(rawBootstrapConfig(readStackFile(DEFAULT_BOOTSTRAP_CONFIG).config));
-    assert.ok("config" in result);
+    assert.ok("config" in result, "the committed bootstrap config parses");
     const environment = result.config.environments.find((candidate) => candidate.stack === stack);
     assert.ok(environment, stack);
     const group = rg(environment.resourceGroupName);

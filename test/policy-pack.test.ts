@@ -188,10 +188,10 @@ describe("the policy pack, served as the Pulumi CLI serves it", () => {
     it("reports exactly what evaluatePolicies reports, for resource and stack policies", async () => {
         const broken = brokenDev(dev);
         const expected = evaluatePolicies(broken, { stack: "dev" }).map((v) => [v.policy, v.enforcementLevel, v.message, v.urn ?? ""]);
-        assert.ok(expected.some(([policy]) => policy === "service-account-client-id"));
-        assert.ok(expected.some(([policy]) => policy === "workload-role-assignment-principal-type"));
-        assert.ok(expected.some(([policy]) => policy === "aks-local-accounts-disabled"));
-        assert.ok(expected.some(([policy]) => policy === "fic-audience"));
+        assert.ok(expected.some(([policy]) => policy === "service-account-client-id"), "the broken stack violates service-account-client-id");
+        assert.ok(expected.some(([policy]) => policy === "workload-role-assignment-principal-type"), "the broken stack violates workload-role-assignment-principal-type");
+        assert.ok(expected.some(([policy]) => policy === "aks-local-accounts-disabled"), "the broken stack violates aks-local-accounts-disabled");
+        assert.ok(expected.some(([policy]) => policy === "fic-audience"), "the broken stack violates fic-audience");
         assert.deepEqual(sorted(await analyze(broken)), sorted(expected));
     });
 
@@ -208,8 +208,8 @@ describe("the policy pack, served as the Pulumi CLI serves it", () => {
             "fic-audience": { enforcementLevel: "mandatory", allowedAudiences: ["api://elsewhere"] },
         } as const;
         const expected = evaluatePolicies(broken, { stack: "dev", config }).map((v) => [v.policy, v.enforcementLevel, v.message, v.urn ?? ""]);
-        assert.ok(expected.some(([policy, level]) => policy === "aks-local-accounts-disabled" && level === "advisory"));
-        assert.ok(!expected.some(([policy]) => policy === "aks-image-cleaner" || policy === "fic-audience"));
+        assert.ok(expected.some(([policy, level]) => policy === "aks-local-accounts-disabled" && level === "advisory"), "aks-local-accounts-disabled is reported at the configured advisory level");
+        assert.ok(!expected.some(([policy]) => policy === "aks-image-cleaner" || policy === "fic-audience"), "policies the config disables report nothing");
         assert.deepEqual(sorted(await analyze(broken)), sorted(expected));
     });
 });

@@ -119,7 +119,7 @@ describe("the committed stacks under the policy pack", () => {
                 (r.type === "azure-native:managedidentity:UserAssignedIdentity" || r.type === "azuread:index/application:Application") &&
                 preview.some((fic) => FIC_TYPES.includes(fic.type) && fic.parent === r.parent),
         );
-        assert.ok(identities.length >= 3);
+        assert.ok(identities.length >= 3, "prod has at least three classic identities with FICs on both clusters");
         assert.deepEqual(found.map((v) => v.policy), identities.map(() => "fic-writes-serialized"));
         assert.deepEqual(found.map((v) => nameOf(v.urn)).sort(), identities.map((i) => `${i.parent?.split("::").pop() ?? ""}-fic-green`).sort());
     });
@@ -200,11 +200,11 @@ describe("evaluatePolicies", () => {
 
     it("applies an `all` level to every policy that has no level of its own in the config", () => {
         const violations = evaluatePolicies(resourcesOf("dev"), { stack: "dev", config: { all: "mandatory", "aks-defender": "advisory" } });
-        assert.ok(violations.length > 0);
+        assert.ok(violations.length > 0, "the dev stack has violations to re-level");
         for (const violation of violations) {
             assert.equal(violation.enforcementLevel, violation.policy === "aks-defender" ? "advisory" : "mandatory", violation.policy);
         }
-        assert.ok(violations.some((v) => v.policy === "aks-defender"));
+        assert.ok(violations.some((v) => v.policy === "aks-defender"), "aks-defender keeps its own level among the violations");
         assert.deepEqual(evaluatePolicies(resourcesOf("dev"), { stack: "dev", config: { all: "disabled" } }), []);
     });
 
@@ -252,7 +252,7 @@ describe("evaluatePolicies", () => {
         const resources = resourcesOf("staging");
         const converted = toPolicyResources(resources);
         const account = converted.find((r) => r.name === "payments-sa-main");
-        assert.ok(account);
+        assert.ok(account, "the converted resources include the ServiceAccount payments-sa-main");
         assert.deepEqual(
             account.propertyDependencies.metadata.map((r) => r.name),
             ["payments-app", "payments-sp"],

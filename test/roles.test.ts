@@ -29,10 +29,10 @@ describe("resolveRole", () => {
 
     it("refuses unknown names with a suggestion", () => {
         const result = resolveRole("Key Vault Secret User");
-        assert.ok("error" in result);
+        assert.ok("error" in result, "a near-miss role name is refused");
         assert.match(result.error, /^unknown role "Key Vault Secret User"\. Did you mean "Key Vault Secrets User"\? Allowed values are: a built-in role name \(Key Vault Secrets User, /);
         const far = resolveRole("Pizza Chef");
-        assert.ok("error" in far);
+        assert.ok("error" in far, "an unrelated role name is refused");
         assert.match(far.error, /^unknown role "Pizza Chef"\. Allowed values are:/);
     });
 });
@@ -72,7 +72,7 @@ describe("scopes", () => {
             const byGuid = resolveRole(BUILT_IN_ROLES[role]);
             const byId = resolveRole(`/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${BUILT_IN_ROLES[role]}`);
             for (const resolved of [byName, byGuid, byId]) {
-                assert.ok(!("error" in resolved));
+                assert.ok(!("error" in resolved), "a built-in role resolves by name, GUID and full ID");
                 assert.equal(
                     broadScopeProblem(resolved, subscription, false),
                     `role "${role}" at subscription scope is refused for a workload. Assign it on a resource group or resource, or set allowBroadScope: true on this assignment.`,
@@ -83,7 +83,7 @@ describe("scopes", () => {
             }
         }
         const reader = resolveRole("Reader");
-        assert.ok(!("error" in reader));
+        assert.ok(!("error" in reader), "Reader resolves");
         assert.equal(broadScopeProblem(reader, subscription, false), undefined);
     });
 });

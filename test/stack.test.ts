@@ -266,8 +266,8 @@ describe("dev stack: one cluster, managed identities", () => {
         assert.equal(byUrn(run.resources, namespace.parent as string).type, T.clusterComponent);
         // The namespace belongs to the cluster: every ServiceAccount in it waits for it, whichever
         // workload declared it (issue 12 #5: removing that workload no longer deletes it).
-        assert.ok(named(run.resources, T.sa, "orders-api-sa-main").dependencies.includes(namespace.urn));
-        assert.ok(named(run.resources, T.sa, "reports-sa-main").dependencies.includes(namespace.urn));
+        assert.ok(named(run.resources, T.sa, "orders-api-sa-main").dependencies.includes(namespace.urn), "orders-api's ServiceAccount waits for the cluster's namespace");
+        assert.ok(named(run.resources, T.sa, "reports-sa-main").dependencies.includes(namespace.urn), "reports' ServiceAccount waits for the cluster's namespace");
     });
 
     it("assigns roles with deterministic names and principalType ServicePrincipal", () => {
@@ -412,7 +412,7 @@ describe("prod stack: blue and green clusters, an application principal, a chart
             roleAssignmentName: roleAssignmentName(scope, "55555555-5555-5555-5555-555555555555", ROLE_DEF(AKS_RBAC_CLUSTER_ADMIN)),
             description: 'Cluster admin "pipeline" of blue, declared in clusterAdmins.',
         });
-        assert.ok(admin.dependencies.includes(cluster.urn));
+        assert.ok(admin.dependencies.includes(cluster.urn), "the admin grant waits for the cluster");
         const provider = named(run.resources, T.k8sProvider, "blue-k8s");
         assert.ok(provider.dependencies.includes(admin.urn), "the provider waits for the admin grant");
         for (const r of [...ofType(run.resources, T.namespace), ...ofType(run.resources, T.sa), ...ofType(run.resources, T.saPatch)]) {
@@ -435,7 +435,7 @@ describe("prod stack: blue and green clusters, an application principal, a chart
     it("chains the two FICs of one identity and leaves identities parallel", () => {
         const first = named(run.resources, T.fic, "orders-api-fic-blue");
         const second = named(run.resources, T.fic, "orders-api-fic-green");
-        assert.ok(second.dependencies.includes(first.urn));
+        assert.ok(second.dependencies.includes(first.urn), "the second FIC of the identity waits for the first");
         assert.equal(first.dependencies.includes(second.urn), false);
         const ingest = named(run.resources, T.fic, "ingest-fic-blue");
         assert.equal(dependsTransitively(run.resources, ingest, second), false);
@@ -536,8 +536,8 @@ describe("a stack with an application principal only", () => {
         });
         const fics = ofType(run.resources, T.appFic);
         assert.deepEqual(fics.map((f) => f.name), ["web-fic-a", "web-fic-b", "web-fic-c"]);
-        assert.ok(fics[1].dependencies.includes(fics[0].urn));
-        assert.ok(fics[2].dependencies.includes(fics[1].urn));
+        assert.ok(fics[1].dependencies.includes(fics[0].urn), "the second FIC of the app registration waits for the first");
+        assert.ok(fics[2].dependencies.includes(fics[1].urn), "the third FIC of the app registration waits for the second");
         assert.equal(fics[2].dependencies.includes(fics[0].urn), false);
         assert.equal(ofType(run.resources, T.identity).length, 0);
         const cluster = named(run.resources, T.cluster, "a-aks");
@@ -620,8 +620,8 @@ describe("federations with issuers outside the stack", () => {
             audiences: ["api://AzureADTokenExchange"],
         });
         assert.deepEqual(named(run.resources, T.fic, "api-fic-gov-cloud").inputs.audiences, ["api://AzureADTokenExchangeUSGov"]);
-        assert.ok(fics[1].dependencies.includes(fics[0].urn));
-        assert.ok(fics[2].dependencies.includes(fics[1].urn));
+        assert.ok(fics[1].dependencies.includes(fics[0].urn), "the second FIC of the identity waits for the first");
+        assert.ok(fics[2].dependencies.includes(fics[1].urn), "the third FIC of the identity waits for the second");
         assertTrustChain(run);
 
         const pipeline = named(run.resources, T.workloadComponent, "pipeline");

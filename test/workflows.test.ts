@@ -592,7 +592,7 @@ describe("GitHub workflows", () => {
         }
         assert.deepEqual([...deployRunsOn], [DEPLOY_RUNS_ON]);
         const pullRequest = workflows.get("pull-request.yml") as Workflow;
-        assert.ok(Object.keys(mapping(pullRequest.document.on, "on")).includes("pull_request"));
+        assert.ok(Object.keys(mapping(pullRequest.document.on, "on")).includes("pull_request"), "pull-request.yml runs on pull_request");
         for (const [id, job] of Object.entries(jobsOf(pullRequest))) {
             const runsOn = JSON.stringify(job["runs-on"]);
             assert.ok(!deployRunsOn.has(String(job["runs-on"])), `${id} does not share the deploy jobs' runs-on`);
@@ -637,7 +637,7 @@ describe("GitHub workflows", () => {
         assert.match(String(post.run), /gh api --method PATCH "repos\/\$REPOSITORY\/issues\/comments\/\$id" -f body="\$BODY"/);
         assert.match(String(post.run), /gh api --method POST "repos\/\$REPOSITORY\/issues\/\$NUMBER\/comments" -f body="\$BODY"/);
         assert.ok(String(post.run).includes("<!-- aks-workload-identity:stack-diff -->"), "finds its own comment by the marker stack-diff.sh writes");
-        assert.ok(read(STACK_DIFF).includes("marker='<!-- aks-workload-identity:stack-diff -->'"));
+        assert.ok(read(STACK_DIFF).includes("marker='<!-- aks-workload-identity:stack-diff -->'"), "stack-diff.sh writes the marker the comment step looks for");
     });
 });
 
@@ -665,7 +665,7 @@ describe("Dependabot", () => {
                 ["npm", "/", "weekly"],
             ],
         );
-        assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "package.json")) && fs.existsSync(path.join(PROJECT_ROOT, ".github", "workflows")));
+        assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "package.json")) && fs.existsSync(path.join(PROJECT_ROOT, ".github", "workflows")), "the directories dependabot watches exist");
     });
 
     it("cites no file that does not exist", () => {
@@ -902,7 +902,7 @@ describe("Azure DevOps pipeline", () => {
         const commentSteps = sequence(comment.steps, "steps").map((step) => mapping(step, "step"));
         assert.deepEqual(commentSteps[0], { checkout: "none" });
         assert.match(String(commentSteps[1].bash), /pullRequests\/\$\{SYSTEM_PULLREQUEST_PULLREQUESTID\}\/threads/);
-        assert.ok(String(commentSteps[1].bash).includes("marker='<!-- aks-workload-identity:stack-diff -->'"));
+        assert.ok(String(commentSteps[1].bash).includes("marker='<!-- aks-workload-identity:stack-diff -->'"), "the Azure Pipelines comment step finds its comment by the stack-diff marker");
     });
 });
 

@@ -160,7 +160,7 @@ describe("WorkloadIdentityCluster: the rules the config layer also checks", () =
             () =>
                 void new WorkloadIdentityCluster("main", {
                     ...clusterArgs,
-                    privateCluster: true,
+                    private: true,
                     network: { vnetSubnetId: `/subscriptions/${SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/aks` },
                 }),
         );

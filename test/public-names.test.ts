@@ -112,7 +112,7 @@ describe("the names the components give their children", () => {
                     nodePools: { apps: { vmSize: "Standard_D4ds_v5", minCount: 1, maxCount: 3 } },
                     adminGroupObjectIds: ["11111111-1111-1111-1111-111111111111"],
                     clusterAdmins: { alice: { objectId: "22222222-2222-2222-2222-222222222222", principalType: "User" } },
-                    privateCluster: true,
+                    private: true,
                     network: { vnetSubnetId: SUBNET },
                     namespaces: ["api"],
                 });

@@ -265,3 +265,23 @@ export function reservedNamespaceProblem(namespace: string): string | undefined 
         ? `namespace "${namespace}" is Kubernetes' own and cannot be created or deleted by this stack. Reserved: ${RESERVED_NAMESPACES.join(", ")}.`
         : undefined;
 }
+
+/** The role assignment keys a workload's `keyVault` entry uses for its own grants. */
+export const KEY_VAULT_GRANT_KEYS: readonly string[] = ["keyvault-secrets", "keyvault-certificates"];
+
+/** A role assignment key that is the `keyVault` entry's own. */
+export function reservedRoleAssignmentKeyProblem(key: string): string | undefined {
+    return KEY_VAULT_GRANT_KEYS.includes(key) ? `the key "${key}" is the keyVault entry's own; choose another key.` : undefined;
+}
+
+/** A cluster nobody could administer: local accounts are off and Entra RBAC is on. */
+export function clusterAdminsProblem(hasAdminGroups: boolean, hasClusterAdmins: boolean): string | undefined {
+    return hasAdminGroups || hasClusterAdmins
+        ? undefined
+        : "no adminGroupObjectIds and no clusterAdmins. With local accounts off and Entra RBAC on, nobody could create the ServiceAccounts: name an admin group or a cluster admin.";
+}
+
+/** A node pool key that is the inline system pool's name. */
+export function systemPoolNameProblem(key: string): string | undefined {
+    return key === "system" ? 'the name "system" is the inline system pool\'s; choose another pool name.' : undefined;
+}

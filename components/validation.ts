@@ -1,6 +1,6 @@
 import type { NodePoolArgs, WorkloadIdentityArgs, WorkloadIdentityClusterArgs } from "./args";
 import { formatProblems, known, knownArray } from "./inputs";
-import { apiServerAccessProblem, audiencesProblem, cidrProblem, federatedCredentialCountProblem, federationIssuerProblem, ficNameClash, guidProblem, keyVaultIdProblem, keyVaultObjectNameProblem, locationProblem, namespaceProblem, poolCountsProblem, poolNameProblem, reservedNamespaceProblem, roleAssignmentProblems, serviceAccountNameProblem, tokenExpirationProblem } from "./rules";
+import { apiServerAccessProblem, clusterAdminsProblem, reservedRoleAssignmentKeyProblem, systemPoolNameProblem, audiencesProblem, cidrProblem, federationIssuerProblem, ficNameClash, guidProblem, keyVaultIdProblem, keyVaultObjectNameProblem, locationProblem, namespaceProblem, poolCountsProblem, poolNameProblem, reservedNamespaceProblem, roleAssignmentProblems, serviceAccountNameProblem, tokenExpirationProblem } from "./rules";
 
 /**
  * The components' own checks of their arguments, built from the pure rules in `./rules`: each
@@ -27,10 +27,7 @@ export function validateClusterArgs(args: WorkloadIdentityClusterArgs): string[]
         ...Object.entries(args.nodePools ?? {}).map(([key, pool]): [string, NodePoolArgs, boolean] => [`nodePools.${key}`, pool, false]),
     ];
     for (const [key] of Object.entries(args.nodePools ?? {})) {
-        problems.push(...prefixed(`nodePools.${key}`, poolNameProblem(key)));
-        if (key === "system") {
-            problems.push(`nodePools.${key}: the name "system" is the inline system pool's; choose another pool name.`);
-        }
+        problems.push(...prefixed(`nodePools.${key}`, poolNameProblem(key) ?? systemPoolNameProblem(key)));
     }
     for (const [path, pool, system] of pools) {
         problems.push(...prefixed(path, poolCountsProblem(pool.minCount, pool.maxCount, system)));
@@ -54,11 +51,7 @@ export function validateClusterArgs(args: WorkloadIdentityClusterArgs): string[]
     }
     // An admin group list that is only known at deploy time counts as present.
     const adminGroups = args.adminGroupObjectIds === undefined ? [] : (knownArray(args.adminGroupObjectIds) ?? ["<deploy-time value>"]);
-    if (adminGroups.length === 0 && Object.keys(args.clusterAdmins ?? {}).length === 0) {
-        problems.push(
-            "admins: no admin group and no clusterAdmins. With local accounts off and Entra RBAC on, nobody could create the ServiceAccounts: set adminGroupObjectIds or clusterAdmins.",
-        );
-    }
+    problems.push(...prefixed("admins", clusterAdminsProblem(adminGroups.length > 0, Object.keys(args.clusterAdmins ?? {}).length > 0)));
     for (const [key, admin] of Object.entries(args.clusterAdmins ?? {})) {
         const objectId = known(admin.objectId);
         if (objectId !== undefined) {
@@ -121,7 +114,6 @@ export function validateWorkloadIdentityArgs(name: string, args: WorkloadIdentit
         }
     }
     const federations = Object.entries(args.federations ?? {});
-    problems.push(...prefixed("federations", federatedCredentialCountProblem(bindings.length + federations.length)));
     for (const [key, federation] of federations) {
         const issuer = known(federation.issuer);
         const audiences = knownArray(federation.audiences);
@@ -139,9 +131,7 @@ export function validateWorkloadIdentityArgs(name: string, args: WorkloadIdentit
     });
     problems.push(...keyVaultArgsProblems(args, bindings.length > 0));
     for (const [key, assignment] of Object.entries(args.roleAssignments ?? {})) {
-        if (key === "keyvault-secrets" || key === "keyvault-certificates") {
-            problems.push(`roleAssignments.${key}: the key "${key}" is the keyVault argument's own; choose another key.`);
-        }
+        problems.push(...prefixed(`roleAssignments.${key}`, reservedRoleAssignmentKeyProblem(key)));
         const found = roleAssignmentProblems(assignment.role, known(assignment.scope), assignment.allowBroadScope ?? false);
         problems.push(...prefixed(`roleAssignments.${key}.role`, found.role));
         problems.push(...prefixed(`roleAssignments.${key}.scope`, found.scope));

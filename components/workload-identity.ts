@@ -32,11 +32,11 @@ import { federatedCredentialName, normalizeNamePart, serviceAccountSubject } fro
 import { assignRole } from "./role-assignment";
 import { resolveRole } from "./roles";
 import {
-    federatedCredentialCountProblem,
     formatProblems,
     keyVaultIdProblem,
     keyVaultName,
     known,
+    KEY_VAULT_GRANT_KEYS,
     resolvedRoleAssignmentProblems,
     validateWorkloadIdentityArgs,
 } from "./validation";
@@ -45,8 +45,8 @@ import {
 export const WORKLOAD_IDENTITY_TYPE = "aks-workload-identity:index:WorkloadIdentity";
 
 /** Role assignment keys the `keyVault` argument uses. */
-export const KEY_VAULT_SECRETS_GRANT = "keyvault-secrets";
-export const KEY_VAULT_CERTIFICATES_GRANT = "keyvault-certificates";
+export const KEY_VAULT_SECRETS_GRANT = KEY_VAULT_GRANT_KEYS[0];
+export const KEY_VAULT_CERTIFICATES_GRANT = KEY_VAULT_GRANT_KEYS[1];
 
 /**
  * The quick-start Job's image: the Azure CLI, pinned by version (Azure CLI 2.89.1, the release
@@ -666,8 +666,7 @@ function describeValue(value: unknown): string {
 export function workloadIdentityProblems(name: string, args: WorkloadIdentityArgs): string[] {
     const clusters = Object.entries(args.clusters ?? {});
     const federationKeys = Object.keys(args.federations ?? {});
-    const modeBlind = federatedCredentialCountProblem(clusters.length + federationKeys.length);
-    const problems = validateWorkloadIdentityArgs(name, args).filter((problem) => modeBlind === undefined || problem !== `federations: ${modeBlind}`);
+    const problems = validateWorkloadIdentityArgs(name, args);
 
     for (const flag of ["identityBinding", "keepClassicCredentials"] as const) {
         const value: unknown = args[flag];

@@ -35,13 +35,14 @@ import {
     namespaceProblem,
     poolCountsProblem,
     poolNameProblem,
+    clusterAdminsProblem,
+    reservedRoleAssignmentKeyProblem,
+    systemPoolNameProblem,
     roleAssignmentProblems,
     serviceAccountNameProblem,
     stackResourceGroupName,
     tokenExpirationProblem,
     workloadIdentityName,
-    KEY_VAULT_CERTIFICATES_GRANT,
-    KEY_VAULT_SECRETS_GRANT,
 } from "../components";
 import { kubernetesVersionProblem } from "../components/kubernetes-versions";
 
@@ -754,7 +755,7 @@ function semanticProblems(stack: LenientStack, today: Date): ConfigProblem[] {
         }
         add(`${path}.systemPool`, poolProblem(cluster.systemPool, true));
         for (const [poolKey, pool] of Object.entries(cluster.nodePools)) {
-            add(`${path}.nodePools.${poolKey}`, poolNameProblem(poolKey) ?? (poolKey === "system" ? 'the name "system" is the inline system pool\'s; choose another pool name.' : undefined));
+            add(`${path}.nodePools.${poolKey}`, poolNameProblem(poolKey) ?? systemPoolNameProblem(poolKey));
             // A pool in System mode hosts system pods: AKS keeps at least one node in it.
             const counts = poolProblem(pool, pool.mode === "System");
             add(`${path}.nodePools.${poolKey}`, counts !== undefined && pool.mode === "System" && counts.startsWith("invalid minCount") ? `${counts} A pool in mode System keeps at least one node.` : counts);
@@ -763,8 +764,8 @@ function semanticProblems(stack: LenientStack, today: Date): ConfigProblem[] {
             add(path, apiServerAccessProblem(cluster.authorizedIpRanges, cluster.private ?? false, cluster.allowPublicApiServer ?? false));
         }
         const adminsUnknown = cluster.invalid.has("adminGroupObjectIds") || cluster.invalid.has("clusterAdmins");
-        if (!adminsUnknown && (cluster.adminGroupObjectIds ?? []).length === 0 && Object.keys(cluster.clusterAdmins ?? {}).length === 0) {
-            add(path, "no adminGroupObjectIds and no clusterAdmins. With local accounts off and Entra RBAC on, nobody could create the ServiceAccounts: name an admin group or a cluster admin.");
+        if (!adminsUnknown) {
+            add(path, clusterAdminsProblem((cluster.adminGroupObjectIds ?? []).length > 0, Object.keys(cluster.clusterAdmins ?? {}).length > 0));
         }
         if (cluster.kubernetesVersion !== undefined) {
             const support = kubernetesVersionProblem(cluster.kubernetesVersion, today);
@@ -922,9 +923,7 @@ function semanticProblems(stack: LenientStack, today: Date): ConfigProblem[] {
             serviceAccounts.set(id, workloadKey);
         }
         for (const [assignmentKey, assignment] of Object.entries(workload.roleAssignments)) {
-            if (assignmentKey === KEY_VAULT_SECRETS_GRANT || assignmentKey === KEY_VAULT_CERTIFICATES_GRANT) {
-                add(`${path}.roleAssignments.${assignmentKey}`, `the key "${assignmentKey}" is the keyVault entry's own; choose another key.`);
-            }
+            add(`${path}.roleAssignments.${assignmentKey}`, reservedRoleAssignmentKeyProblem(assignmentKey));
             if (assignment.role !== undefined) {
                 const found = roleAssignmentProblems(assignment.role, assignment.scope, assignment.allowBroadScope ?? false);
                 // A role given by GUID or ID is refused by its name: the message names both.

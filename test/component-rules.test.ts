@@ -124,7 +124,7 @@ function federations(count: number): Record<string, FederationArgs> {
 describe("WorkloadIdentityCluster: the rules the config layer also checks", () => {
     it("refuses a cluster without any admin: neither adminGroupObjectIds nor clusterAdmins", async () => {
         const noAdmin =
-            "admins: no admin group and no clusterAdmins. With local accounts off and Entra RBAC on, nobody could create the ServiceAccounts: set adminGroupObjectIds or clusterAdmins.";
+            "admins: no adminGroupObjectIds and no clusterAdmins. With local accounts off and Entra RBAC on, nobody could create the ServiceAccounts: name an admin group or a cluster admin.";
         for (const adminGroupObjectIds of [undefined, []]) {
             const error = await failureOf(() => void new WorkloadIdentityCluster("main", { ...clusterArgs, adminGroupObjectIds }));
             assert.equal(error.message, invalid("WorkloadIdentityCluster", "main", [noAdmin]), `adminGroupObjectIds: ${JSON.stringify(adminGroupObjectIds)}`);
@@ -249,8 +249,8 @@ describe("WorkloadIdentity: the rules the config layer also checks", () => {
         assert.equal(
             error.message,
             invalid("WorkloadIdentity", "api", [
-                'roleAssignments.keyvault-secrets: the key "keyvault-secrets" is the keyVault argument\'s own; choose another key.',
-                'roleAssignments.keyvault-certificates: the key "keyvault-certificates" is the keyVault argument\'s own; choose another key.',
+                'roleAssignments.keyvault-secrets: the key "keyvault-secrets" is the keyVault entry\'s own; choose another key.',
+                'roleAssignments.keyvault-certificates: the key "keyvault-certificates" is the keyVault entry\'s own; choose another key.',
             ]),
         );
     });

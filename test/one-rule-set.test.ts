@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseStackConfig } from "../stacks/config";
+import { validateClusterArgs, workloadIdentityProblems, type WorkloadIdentityClusterArgs } from "../components";
+
+/**
+ * One rule set: a rule that both the stack config and the component args check says the same
+ * thing in both, word for word after its path, because both call the one function in
+ * components/rules.ts. Each case breaks one rule once in config and once in args.
+ */
+
+const TODAY = new Date("2026-12-01T12:00:00Z");
+const GROUP = "3b9f1d2e-4c5a-4e6f-8a7b-9c0d1e2f3a4b";
+const SCOPE = "/subscriptions/2f6a1c3e-8b4d-4e5f-9a6b-7c8d9e0f1a2b/resourceGroups/rg-data";
+const VAULT = `${SCOPE}/providers/Microsoft.KeyVault/vaults/kv-data`;
+
+const cluster = { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 3 }, adminGroupObjectIds: [GROUP], authorizedIpRanges: ["203.0.113.0/24"] };
+const clusterArgs: WorkloadIdentityClusterArgs = { resourceGroupName: "rg", ...cluster };
+
+/** The config's problems at `path`, without the path. */
+function configSays(clusters: Record<string, unknown>, workloads: Record<string, unknown>, path: string): string[] {
+    const result = parseStackConfig({ location: "westeurope", clusters, workloads }, "dev", { today: TODAY });
+    assert.ok("problems" in result, "the config is refused");
+    const prefix = `aks-workload-identity:${path}: `;
+    return result.problems.map((p) => `${p.path}: ${p.message}`).filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length));
+}
+
+/** The component's problems at `path`, without the path. */
+function argsSay(problems: readonly string[], path: string): string[] {
+    return problems.filter((problem) => problem.startsWith(`${path}: `)).map((problem) => problem.slice(path.length + 2));
+}
+
+describe("one rule set for config and component args", () => {
+    it("no admin", () => {
+        const inConfig = configSays({ main: { ...cluster, adminGroupObjectIds: [] } }, {}, "clusters.main");
+        const inArgs = argsSay(validateClusterArgs({ ...clusterArgs, adminGroupObjectIds: [] }), "admins");
+        assert.equal(inArgs.length, 1, "the component refuses it once");
+        assert.deepEqual(inConfig, inArgs);
+    });
+
+    it("a user pool named system", () => {
+        const pool = { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 3 };
+        const inConfig = configSays({ main: { ...cluster, nodePools: { system: pool } } }, {}, "clusters.main.nodePools.system");
+        const inArgs = argsSay(validateClusterArgs({ ...clusterArgs, nodePools: { system: pool } }), "nodePools.system");
+        assert.equal(inArgs.length, 1, "the component refuses it once");
+        assert.deepEqual(inConfig, inArgs);
+    });
+
+    it("an API server open to the internet", () => {
+        const open = { systemPool: cluster.systemPool, adminGroupObjectIds: cluster.adminGroupObjectIds };
+        const openArgs: WorkloadIdentityClusterArgs = { resourceGroupName: "rg", ...open };
+        const inConfig = configSays({ main: open }, {}, "clusters.main");
+        const inArgs = argsSay(validateClusterArgs(openArgs), "apiServerAccess");
+        assert.equal(inArgs.length, 1, "the component refuses it once");
+        assert.deepEqual(inConfig, inArgs);
+    });
+
+    it("a role assignment key the keyVault entry owns", () => {
+        const inConfig = configSays({ main: cluster }, { api: { namespace: "api", roleAssignments: { "keyvault-secrets": { role: "Reader", scope: SCOPE } } } }, "workloads.api.roleAssignments.keyvault-secrets");
+        const inArgs = argsSay(
+            workloadIdentityProblems("api", { resourceGroupName: "rg", namespace: "api", roleAssignments: { "keyvault-secrets": { role: "Reader", scope: SCOPE } }, keyVault: { resourceId: VAULT, secrets: ["s"] } }),
+            "roleAssignments.keyvault-secrets",
+        );
+        assert.equal(inArgs.length, 1, "the component refuses it once");
+        assert.deepEqual(inConfig, inArgs);
+    });
+
+    it("more than 20 federated credentials on one identity", () => {
+        const federations = Object.fromEntries(Array.from({ length: 21 }, (_, index) => [`f${index}`, { issuer: `https://issuer${index}.example.com`, subject: "s" }]));
+        const inConfig = configSays({ main: cluster }, { api: { clusters: [], federations } }, "workloads.api");
+        const inArgs = argsSay(workloadIdentityProblems("api", { resourceGroupName: "rg", federations }), "federatedCredentials");
+        assert.equal(inArgs.length, 1, "the component refuses it once, in one message");
+        assert.deepEqual(inConfig, inArgs);
+    });
+});

@@ -285,3 +285,60 @@ export function clusterAdminsProblem(hasAdminGroups: boolean, hasClusterAdmins: 
 export function systemPoolNameProblem(key: string): string | undefined {
     return key === "system" ? 'the name "system" is the inline system pool\'s; choose another pool name.' : undefined;
 }
+
+/** A private cluster without a subnet of the user's. */
+export function privateClusterNetworkProblem(isPrivate: boolean, hasNetwork: boolean): string | undefined {
+    return isPrivate && !hasNetwork
+        ? "required with private: true. Without a subnet of yours AKS creates a virtual network of its own during the deployment, and no runner can be inside it to reach the private API server: give network.vnetSubnetId, a subnet of a virtual network your runner reaches."
+        : undefined;
+}
+
+/** A workload on a cluster without the namespace of its ServiceAccount. */
+export function workloadNamespaceProblem(hasNamespace: boolean, onCluster: boolean): string | undefined {
+    return !hasNamespace && onCluster
+        ? "required string is missing: the workload runs on a cluster, and its ServiceAccount lives in a namespace. An identity that only has federations runs on no cluster (clusters: [] in config, no clusters in args)."
+        : undefined;
+}
+
+/** `annotateExistingServiceAccount` while the ServiceAccount is also created. */
+export function annotateExistingProblem(annotateExisting: boolean, createServiceAccount: boolean): string | undefined {
+    return annotateExisting && createServiceAccount
+        ? "true annotates a ServiceAccount that already exists, so it needs createServiceAccount: false (the default true creates the ServiceAccount)."
+        : undefined;
+}
+
+/** The quick-start without a Key Vault secret to read. */
+export function quickstartSecretProblem(quickstart: boolean, secrets: number): string | undefined {
+    return quickstart && secrets === 0 ? "true, but the quick-start reads a Key Vault secret: give keyVault with at least one secret." : undefined;
+}
+
+/** Identity binding mode with an app registration. */
+export function identityBindingPrincipalProblem(identityBinding: boolean, principal: string | undefined): string | undefined {
+    return identityBinding && principal === "application"
+        ? "true, but principal is application: AKS identity bindings map a user-assigned managed identity only. Use principal: managedIdentity, or identityBinding: false."
+        : undefined;
+}
+
+/**
+ * Grants of one role at one scope, which would get the same deterministic assignment name:
+ * `[where, message]` for each after the first. `grants` are `[where, role, scope]`, roles
+ * unresolved or scopes unknown skipped.
+ */
+export function duplicateGrantProblems(grants: readonly (readonly [string, string | undefined, string | undefined])[]): [string, string][] {
+    const assigned = new Map<string, string>();
+    const problems: [string, string][] = [];
+    for (const [where, role, scope] of grants) {
+        const resolved = role === undefined ? undefined : resolveRole(role);
+        if (resolved === undefined || "error" in resolved || scope === undefined) {
+            continue;
+        }
+        const id = `${resolved.guid}|${scope.toLowerCase()}`;
+        const first = assigned.get(id);
+        if (first !== undefined) {
+            problems.push([where, `assigns the same role at the same scope as ${first}; keep one of them.`]);
+        } else {
+            assigned.set(id, where);
+        }
+    }
+    return problems;
+}

@@ -1,6 +1,6 @@
 import type { NodePoolArgs, WorkloadIdentityArgs, WorkloadIdentityClusterArgs } from "./args";
 import { formatProblems, known, knownArray } from "./inputs";
-import { apiServerAccessProblem, clusterAdminsProblem, reservedRoleAssignmentKeyProblem, systemPoolNameProblem, audiencesProblem, cidrProblem, federationIssuerProblem, ficNameClash, guidProblem, keyVaultIdProblem, keyVaultObjectNameProblem, locationProblem, namespaceProblem, poolCountsProblem, poolNameProblem, reservedNamespaceProblem, roleAssignmentProblems, serviceAccountNameProblem, tokenExpirationProblem } from "./rules";
+import { annotateExistingProblem, apiServerAccessProblem, clusterAdminsProblem, duplicateGrantProblems, privateClusterNetworkProblem, quickstartSecretProblem, workloadNamespaceProblem, reservedRoleAssignmentKeyProblem, systemPoolNameProblem, audiencesProblem, cidrProblem, federationIssuerProblem, ficNameClash, guidProblem, keyVaultIdProblem, keyVaultObjectNameProblem, locationProblem, namespaceProblem, poolCountsProblem, poolNameProblem, reservedNamespaceProblem, roleAssignmentProblems, serviceAccountNameProblem, tokenExpirationProblem } from "./rules";
 
 /**
  * The components' own checks of their arguments, built from the pure rules in `./rules`: each
@@ -66,11 +66,7 @@ export function validateClusterArgs(args: WorkloadIdentityClusterArgs): string[]
             problems.push(`nodePools.${key}.mode: invalid pool mode "${pool.mode}". Allowed values are: User, System.`);
         }
     }
-    if (args.private === true && args.network === undefined) {
-        problems.push(
-            "network: required with private: true. Without your own subnet AKS creates its VNet inside the same deployment, and no runner could reach the private API server: set network.vnetSubnetId.",
-        );
-    }
+    problems.push(...prefixed("network", privateClusterNetworkProblem(args.private === true, args.network !== undefined)));
     for (const namespace of args.namespaces ?? []) {
         problems.push(...prefixed("namespaces", namespaceProblem(namespace) ?? reservedNamespaceProblem(namespace)));
     }
@@ -88,9 +84,8 @@ export function validateWorkloadIdentityArgs(name: string, args: WorkloadIdentit
     const bindings = Object.entries(args.clusters ?? {});
     if (args.namespace !== undefined) {
         problems.push(...prefixed("namespace", namespaceProblem(args.namespace)));
-    } else if (bindings.length > 0) {
-        problems.push("namespace: required when the workload runs on a cluster (the ServiceAccount lives in it).");
     }
+    problems.push(...prefixed("namespace", workloadNamespaceProblem(args.namespace !== undefined, bindings.length > 0)));
     problems.push(...prefixed("serviceAccount", serviceAccountNameProblem(args.serviceAccount ?? name)));
     if (args.tokenExpirationSeconds !== undefined) {
         problems.push(...prefixed("tokenExpirationSeconds", tokenExpirationProblem(args.tokenExpirationSeconds)));
@@ -98,9 +93,7 @@ export function validateWorkloadIdentityArgs(name: string, args: WorkloadIdentit
     if (args.principal !== undefined && args.principal !== "managedIdentity" && args.principal !== "application") {
         problems.push(`principal: invalid principal "${String(args.principal)}". Allowed values are: managedIdentity, application.`);
     }
-    if (args.annotateExistingServiceAccount === true && args.createServiceAccount !== false) {
-        problems.push("annotateExistingServiceAccount: only with createServiceAccount: false (a created ServiceAccount carries the annotations already).");
-    }
+    problems.push(...prefixed("annotateExistingServiceAccount", annotateExistingProblem(args.annotateExistingServiceAccount === true, args.createServiceAccount !== false)));
     if (args.principal === "application") {
         // Owners only known at deploy time count as present.
         const owners = args.applicationOwners === undefined ? [] : (knownArray(args.applicationOwners) ?? ["<deploy-time value>"]);
@@ -136,6 +129,14 @@ export function validateWorkloadIdentityArgs(name: string, args: WorkloadIdentit
         problems.push(...prefixed(`roleAssignments.${key}.role`, found.role));
         problems.push(...prefixed(`roleAssignments.${key}.scope`, found.scope));
     }
+    // Two grants of one role at one scope would share their deterministic assignment name.
+    const grants: [string, string | undefined, string | undefined][] = [
+        ...Object.entries(args.roleAssignments ?? {}).map(([key, a]): [string, string | undefined, string | undefined] => [`roleAssignments.${key}`, a.role, known(a.scope)]),
+        ...(args.keyVault === undefined ? [] : [["keyVault", "Key Vault Secrets User", known(args.keyVault.resourceId)] as [string, string, string | undefined]]),
+    ];
+    for (const [where, message] of duplicateGrantProblems(grants)) {
+        problems.push(`${where}: ${message}`);
+    }
     return problems;
 }
 
@@ -160,7 +161,7 @@ function keyVaultArgsProblems(args: WorkloadIdentityArgs, onCluster: boolean): s
         }
     }
     if (args.quickstart === true && (keyVault?.secrets ?? []).length === 0) {
-        problems.push("quickstart: the quick-start reads a Key Vault secret; give keyVault with at least one secret.");
+        problems.push(...prefixed("quickstart", quickstartSecretProblem(true, 0)));
     }
     return problems;
 }

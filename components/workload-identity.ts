@@ -37,6 +37,7 @@ import {
     keyVaultName,
     known,
     KEY_VAULT_GRANT_KEYS,
+    identityBindingPrincipalProblem,
     resolvedRoleAssignmentProblems,
     validateWorkloadIdentityArgs,
 } from "./validation";
@@ -676,11 +677,7 @@ export function workloadIdentityProblems(name: string, args: WorkloadIdentityArg
     }
     const identityBinding = args.identityBinding === true;
     const keepClassic = identityBinding && args.keepClassicCredentials === true;
-    if (identityBinding && args.principal === "application") {
-        problems.push(
-            "identityBinding: AKS identity bindings map a user-assigned managed identity to a cluster; an app registration (principal: application) cannot use them. Use principal: managedIdentity, or set identityBinding: false.",
-        );
-    }
+    problems.push(...prefixedProblem("identityBinding", identityBindingPrincipalProblem(identityBinding, args.principal)));
     if (args.keepClassicCredentials === true && !identityBinding) {
         problems.push("keepClassicCredentials: only with identityBinding: true (it keeps the per-cluster federated credentials while the pods move to the binding).");
     }

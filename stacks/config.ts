@@ -36,6 +36,12 @@ import {
     poolCountsProblem,
     poolNameProblem,
     clusterAdminsProblem,
+    annotateExistingProblem,
+    duplicateGrantProblems,
+    identityBindingPrincipalProblem,
+    privateClusterNetworkProblem,
+    quickstartSecretProblem,
+    workloadNamespaceProblem,
     reservedRoleAssignmentKeyProblem,
     systemPoolNameProblem,
     roleAssignmentProblems,
@@ -771,12 +777,7 @@ function semanticProblems(stack: LenientStack, today: Date): ConfigProblem[] {
             const support = kubernetesVersionProblem(cluster.kubernetesVersion, today);
             add(`${path}.kubernetesVersion`, support?.severity === "error" ? support.message : undefined);
         }
-        if (cluster.private === true && !cluster.given.has("network")) {
-            add(
-                `${path}.network`,
-                "required with private: true. Without a subnet of yours AKS creates a virtual network of its own during the deployment, and no runner can be inside it to reach the private API server: give network.vnetSubnetId, a subnet of a virtual network your runner reaches.",
-            );
-        }
+        add(`${path}.network`, privateClusterNetworkProblem(cluster.private === true, cluster.given.has("network")));
         if (cluster.network !== undefined && !cluster.invalid.has("private")) {
             for (const [field, message] of networkProblems(cluster.network, cluster.private ?? false, location)) {
                 add(`${path}.network.${field}`, message);
@@ -845,14 +846,11 @@ function semanticProblems(stack: LenientStack, today: Date): ConfigProblem[] {
                 keepClassicCredentials: workload.identityBinding === true && workload.keepClassicCredentials === true,
             }),
         );
-        if (workload.namespace === undefined && !workload.invalid.has("namespace") && targets.length > 0) {
-            add(`${path}.namespace`, "required string is missing: the workload runs on a cluster, and its ServiceAccount lives in a namespace. Use clusters: [] for an identity that only has federations.");
+        if (!workload.invalid.has("namespace")) {
+            add(`${path}.namespace`, workloadNamespaceProblem(workload.namespace !== undefined, targets.length > 0));
         }
-        if (workload.annotateExistingServiceAccount === true && workload.createServiceAccount !== false && !workload.invalid.has("createServiceAccount")) {
-            add(
-                `${path}.annotateExistingServiceAccount`,
-                "true annotates a ServiceAccount that already exists, so it needs createServiceAccount: false (the default true creates the ServiceAccount).",
-            );
+        if (!workload.invalid.has("createServiceAccount")) {
+            add(`${path}.annotateExistingServiceAccount`, annotateExistingProblem(workload.annotateExistingServiceAccount === true, workload.createServiceAccount !== false));
         }
         if (workload.createNamespace === true && workload.namespace !== undefined) {
             add(`${path}.createNamespace`, reservedNamespaceProblem(workload.namespace) === undefined ? undefined : `true, but ${reservedNamespaceProblem(workload.namespace) as string}`);
@@ -932,20 +930,12 @@ function semanticProblems(stack: LenientStack, today: Date): ConfigProblem[] {
             }
         }
         // Two assignments of one role at one scope would have the same deterministic name.
-        const assigned = new Map<string, string>();
         const grants: [string, string | undefined, string | undefined][] = [
             ...Object.entries(workload.roleAssignments).map(([k, a]): [string, string | undefined, string | undefined] => [`roleAssignments.${k}`, a.role, a.scope]),
             ...(workload.keyVault === undefined ? [] : [["keyVault", "Key Vault Secrets User", workload.keyVault.resourceId] as [string, string, string]]),
         ];
-        for (const [where, role, scope] of grants) {
-            const resolved = role === undefined ? undefined : resolveRole(role);
-            if (resolved === undefined || "error" in resolved || scope === undefined) {
-                continue;
-            }
-            const id = `${resolved.guid}|${scope.toLowerCase()}`;
-            const first = assigned.get(id);
-            add(`${path}.${where}`, first === undefined ? undefined : `assigns the same role at the same scope as ${first}; keep one of them.`);
-            assigned.set(id, where);
+        for (const [where, message] of duplicateGrantProblems(grants)) {
+            add(`${path}.${where}`, message);
         }
         const keyVault = workload.keyVault;
         if (keyVault !== undefined) {
@@ -965,7 +955,7 @@ function semanticProblems(stack: LenientStack, today: Date): ConfigProblem[] {
             }
         }
         if (workload.quickstart === true && (keyVault?.secrets ?? []).length === 0 && !workload.invalid.has("keyVault")) {
-            add(`${path}.quickstart`, "true, but the quick-start reads a Key Vault secret: give keyVault with at least one secret.");
+            add(`${path}.quickstart`, quickstartSecretProblem(true, 0));
         }
         if (workload.quickstart === true) {
             const label = nameLimitProblem(NAME_LIMITS.kubernetesLabelValue, quickstartName(workloadKey));
@@ -978,7 +968,7 @@ function semanticProblems(stack: LenientStack, today: Date): ConfigProblem[] {
     }
     for (const [workloadKey, workload] of Object.entries(stack.workloads)) {
         if (workload.identityBinding === true && workload.principal === "application") {
-            add(`workloads.${workloadKey}.identityBinding`, "true, but principal is application: AKS identity bindings map a user-assigned managed identity only. Use principal: managedIdentity, or identityBinding: false.");
+            add(`workloads.${workloadKey}.identityBinding`, identityBindingPrincipalProblem(true, workload.principal));
         }
     }
 

@@ -241,8 +241,8 @@ describe("WorkloadIdentity: the rules the config layer also checks", () => {
                     resourceGroupName: "rg-code",
                     roleAssignments: {
                         "keyvault-secrets": { role: "Reader", scope: RG_DATA },
-                        "keyvault-certificates": { role: "Reader", scope: RG_DATA },
-                        "keyvault-reader": { role: "Reader", scope: RG_DATA },
+                        "keyvault-certificates": { role: "Storage Blob Data Reader", scope: RG_DATA },
+                        "keyvault-reader": { role: "AcrPull", scope: RG_DATA },
                     },
                 }),
         );
@@ -252,6 +252,20 @@ describe("WorkloadIdentity: the rules the config layer also checks", () => {
                 'roleAssignments.keyvault-secrets: the key "keyvault-secrets" is the keyVault entry\'s own; choose another key.',
                 'roleAssignments.keyvault-certificates: the key "keyvault-certificates" is the keyVault entry\'s own; choose another key.',
             ]),
+        );
+    });
+
+    it("refuses two grants of one role at one scope, which would share one assignment name", async () => {
+        const error = await failureOf(
+            () =>
+                void new WorkloadIdentity("api", {
+                    resourceGroupName: "rg-code",
+                    roleAssignments: { read: { role: "Reader", scope: RG_DATA }, again: { role: "acdd72a7-3385-48ef-bd42-f606fba81ae7", scope: RG_DATA.toUpperCase() } },
+                }),
+        );
+        assert.equal(
+            error.message,
+            invalid("WorkloadIdentity", "api", ["roleAssignments.again: assigns the same role at the same scope as roleAssignments.read; keep one of them."]),
         );
     });
 });

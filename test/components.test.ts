@@ -220,7 +220,7 @@ describe("day-one and day-two behaviour of the components", () => {
         const error = await failureOf(() => void new WorkloadIdentity("api", { resourceGroupName: "rg", namespace: "api", annotateExistingServiceAccount: true }));
         assert.equal(
             error.message,
-            'Invalid WorkloadIdentity "api":\n  - annotateExistingServiceAccount: only with createServiceAccount: false (a created ServiceAccount carries the annotations already).',
+            'Invalid WorkloadIdentity "api":\n  - annotateExistingServiceAccount: true annotates a ServiceAccount that already exists, so it needs createServiceAccount: false (the default true creates the ServiceAccount).',
         );
     });
 
@@ -252,7 +252,7 @@ describe("day-one and day-two behaviour of the components", () => {
         const error = await failureOf(() => void new WorkloadIdentityCluster("main", { ...clusterArgs, network: undefined }));
         assert.equal(
             error.message,
-            'Invalid WorkloadIdentityCluster "main":\n  - network: required with private: true. Without your own subnet AKS creates its VNet inside the same deployment, and no runner could reach the private API server: set network.vnetSubnetId.',
+            'Invalid WorkloadIdentityCluster "main":\n  - network: required with private: true. Without a subnet of yours AKS creates a virtual network of its own during the deployment, and no runner can be inside it to reach the private API server: give network.vnetSubnetId, a subnet of a virtual network your runner reaches.',
         );
     });
 

@@ -368,7 +368,7 @@ describe("WorkloadIdentity in identity binding mode", () => {
         );
         assert.equal(
             application.message,
-            'Invalid WorkloadIdentity "api":\n  - identityBinding: AKS identity bindings map a user-assigned managed identity to a cluster; an app registration (principal: application) cannot use them. Use principal: managedIdentity, or set identityBinding: false.',
+            'Invalid WorkloadIdentity "api":\n  - identityBinding: true, but principal is application: AKS identity bindings map a user-assigned managed identity only. Use principal: managedIdentity, or identityBinding: false.',
         );
         const names = await failureOf(program(["main"], { resourceGroupName: "rg_code", identityName: "id_api", namespace: "api", identityBinding: true }));
         assert.equal(

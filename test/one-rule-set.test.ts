@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import { parseStackConfig } from "../stacks/config";
 import { validateClusterArgs, workloadIdentityProblems, type WorkloadIdentityClusterArgs } from "../components";
 
@@ -15,6 +16,8 @@ const SCOPE = "/subscriptions/2f6a1c3e-8b4d-4e5f-9a6b-7c8d9e0f1a2b/resourceGroup
 const VAULT = `${SCOPE}/providers/Microsoft.KeyVault/vaults/kv-data`;
 
 const cluster = { systemPool: { vmSize: "Standard_D2ds_v5", minCount: 1, maxCount: 3 }, adminGroupObjectIds: [GROUP], authorizedIpRanges: ["203.0.113.0/24"] };
+/** A cluster binding as another language passes it (the provider is checked, not used, by the rules). */
+const binding = { oidcIssuerUrl: "https://westeurope.oic.prod-aks.azure.com/t/c/", kubernetesProvider: new KubernetesProvider("k8s", { kubeconfig: "unused" }) };
 const clusterArgs: WorkloadIdentityClusterArgs = { resourceGroupName: "rg", ...cluster };
 
 /** The config's problems at `path`, without the path. */
@@ -72,4 +75,48 @@ describe("one rule set for config and component args", () => {
         assert.equal(inArgs.length, 1, "the component refuses it once, in one message");
         assert.deepEqual(inConfig, inArgs);
     });
+
+    it("a private cluster without its own subnet", () => {
+        const inConfig = configSays({ main: { ...cluster, authorizedIpRanges: undefined, private: true } }, {}, "clusters.main.network");
+        const inArgs = argsSay(validateClusterArgs({ resourceGroupName: "rg", systemPool: cluster.systemPool, adminGroupObjectIds: [GROUP], private: true }), "network");
+        assert.equal(inArgs.length, 1, "the component refuses it once");
+        assert.deepEqual(inConfig, inArgs);
+    });
+
+    it("a workload on a cluster without a namespace", () => {
+        const inConfig = configSays({ main: cluster }, { api: {} }, "workloads.api.namespace");
+        const inArgs = argsSay(workloadIdentityProblems("api", { resourceGroupName: "rg", clusters: { main: binding } }), "namespace");
+        assert.equal(inArgs.length, 1, "the component refuses it once");
+        assert.deepEqual(inConfig, inArgs);
+    });
+
+    it("annotating an existing ServiceAccount that is also created", () => {
+        const inConfig = configSays({ main: cluster }, { api: { namespace: "api", annotateExistingServiceAccount: true } }, "workloads.api.annotateExistingServiceAccount");
+        const inArgs = argsSay(workloadIdentityProblems("api", { resourceGroupName: "rg", namespace: "api", annotateExistingServiceAccount: true }), "annotateExistingServiceAccount");
+        assert.equal(inArgs.length, 1, "the component refuses it once");
+        assert.deepEqual(inConfig, inArgs);
+    });
+
+    it("the quick-start without a secret", () => {
+        const inConfig = configSays({ main: cluster }, { api: { namespace: "api", quickstart: true } }, "workloads.api.quickstart");
+        const inArgs = argsSay(workloadIdentityProblems("api", { resourceGroupName: "rg", namespace: "api", quickstart: true }), "quickstart");
+        assert.equal(inArgs.length, 1, "the component refuses it once");
+        assert.deepEqual(inConfig, inArgs);
+    });
+
+    it("identity binding mode with an app registration", () => {
+        const inConfig = configSays({ main: cluster }, { api: { namespace: "api", principal: "application", identityBinding: true } }, "workloads.api.identityBinding");
+        const inArgs = argsSay(workloadIdentityProblems("api", { resourceGroupName: "rg", namespace: "api", principal: "application", identityBinding: true }), "identityBinding");
+        assert.equal(inArgs.length, 1, "the component refuses it once");
+        assert.deepEqual(inConfig, inArgs);
+    });
+
+    it("two grants of one role at one scope", () => {
+        const roleAssignments = { read: { role: "Reader", scope: SCOPE }, again: { role: "reader", scope: SCOPE } };
+        const inConfig = configSays({ main: cluster }, { api: { namespace: "api", roleAssignments } }, "workloads.api.roleAssignments.again");
+        const inArgs = argsSay(workloadIdentityProblems("api", { resourceGroupName: "rg", namespace: "api", roleAssignments }), "roleAssignments.again");
+        assert.equal(inArgs.length, 1, "the component refuses it once");
+        assert.deepEqual(inConfig, inArgs);
+    });
 });
+

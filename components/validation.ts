@@ -1,5 +1,6 @@
 import type { NodePoolArgs, WorkloadIdentityArgs, WorkloadIdentityClusterArgs } from "./args";
 import { formatProblems, known, knownArray } from "./inputs";
+import { kubernetesVersionProblem } from "./kubernetes-versions";
 import { annotateExistingProblem, apiServerAccessProblem, clusterAdminsProblem, duplicateGrantProblems, privateClusterNetworkProblem, quickstartSecretProblem, workloadNamespaceProblem, reservedRoleAssignmentKeyProblem, systemPoolNameProblem, audiencesProblem, cidrProblem, federationIssuerProblem, ficNameClash, guidProblem, keyVaultIdProblem, keyVaultObjectNameProblem, locationProblem, namespaceProblem, poolCountsProblem, poolNameProblem, reservedNamespaceProblem, roleAssignmentProblems, serviceAccountNameProblem, tokenExpirationProblem } from "./rules";
 
 /**
@@ -15,12 +16,22 @@ function prefixed(path: string, message: string | undefined): string[] {
     return message === undefined ? [] : [`${path}: ${message}`];
 }
 
-/** Every problem in a WorkloadIdentityCluster's args that can be seen before deployment. */
-export function validateClusterArgs(args: WorkloadIdentityClusterArgs): string[] {
+/**
+ * Every problem in a WorkloadIdentityCluster's args that can be seen before deployment. `today`
+ * is the day the Kubernetes version is checked against the AKS release calendar.
+ */
+export function validateClusterArgs(args: WorkloadIdentityClusterArgs, today: Date = new Date()): string[] {
     const problems: string[] = [];
     const location = known(args.location);
     if (location !== undefined) {
         problems.push(...prefixed("location", locationProblem(location)));
+    }
+    // The same table as the config's: a version AKS no longer (or not yet) creates is refused
+    // before anything is registered, for callers in every language.
+    const version = known(args.kubernetesVersion);
+    const support = version === undefined ? undefined : kubernetesVersionProblem(version, today);
+    if (support?.severity === "error") {
+        problems.push(`kubernetesVersion: ${support.message}`);
     }
     const pools: [string, NodePoolArgs, boolean][] = [
         ["systemPool", args.systemPool, true],

@@ -118,5 +118,14 @@ describe("one rule set for config and component args", () => {
         assert.equal(inArgs.length, 1, "the component refuses it once");
         assert.deepEqual(inConfig, inArgs);
     });
+
+    it("a Kubernetes version AKS no longer creates", () => {
+        const inConfig = configSays({ main: { ...cluster, kubernetesVersion: "1.33" } }, {}, "clusters.main.kubernetesVersion");
+        const inArgs = argsSay(validateClusterArgs({ ...clusterArgs, kubernetesVersion: "1.33" }, TODAY), "kubernetesVersion");
+        assert.deepEqual(inArgs, [
+            'Kubernetes version "1.33" is out of AKS support since 2026-07-31 (AKS release calendar): AKS creates no cluster on it. Allowed values are the minor versions AKS supports: 1.35 (until 2027-03-31), 1.36 (until 2027-06-30), 1.37 (until 2027-10-31).',
+        ]);
+        assert.deepEqual(inConfig, inArgs);
+    });
 });
 

@@ -16,3 +16,4 @@ export * from "./identity-binding-rules";
 export * from "./inputs";
 export * from "./package-schema";
 export * from "./role-assignment";
+export * from "./network-rules";

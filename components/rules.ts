@@ -262,7 +262,7 @@ export function workspaceIdProblem(resourceId: string): string | undefined {
 /** A namespace Kubernetes owns; refused for `namespaces`. */
 export function reservedNamespaceProblem(namespace: string): string | undefined {
     return RESERVED_NAMESPACES.includes(namespace)
-        ? `namespace "${namespace}" is Kubernetes' own and cannot be created or deleted by this stack. Reserved: ${RESERVED_NAMESPACES.join(", ")}.`
+        ? `namespace "${namespace}" is refused: ${RESERVED_NAMESPACES.join(", ")} come with every cluster, and a stack that created one would delete it on destroy.`
         : undefined;
 }
 

@@ -1,4 +1,5 @@
-import type { NodePoolArgs, WorkloadIdentityArgs, WorkloadIdentityClusterArgs } from "./args";
+import { ipAddressProblem, networkProblems, networkRangeProblem, privateDnsZoneProblem, serviceCidrProblem, subnetIdProblem } from "./network-rules";
+import type { ClusterNetworkArgs, NodePoolArgs, WorkloadIdentityArgs, WorkloadIdentityClusterArgs } from "./args";
 import { formatProblems, known, knownArray } from "./inputs";
 import { kubernetesVersionProblem } from "./kubernetes-versions";
 import { annotateExistingProblem, apiServerAccessProblem, clusterAdminsProblem, duplicateGrantProblems, privateClusterNetworkProblem, quickstartSecretProblem, workloadNamespaceProblem, reservedRoleAssignmentKeyProblem, systemPoolNameProblem, audiencesProblem, cidrProblem, federationIssuerProblem, ficNameClash, guidProblem, keyVaultIdProblem, keyVaultObjectNameProblem, locationProblem, namespaceProblem, poolCountsProblem, poolNameProblem, reservedNamespaceProblem, roleAssignmentProblems, serviceAccountNameProblem, tokenExpirationProblem } from "./rules";
@@ -78,12 +79,51 @@ export function validateClusterArgs(args: WorkloadIdentityClusterArgs, today: Da
         }
     }
     problems.push(...prefixed("network", privateClusterNetworkProblem(args.private === true, args.network !== undefined)));
+    if (args.network !== undefined) {
+        problems.push(...clusterNetworkProblems(args.network, args.private === true, known(args.location)));
+    }
     for (const namespace of args.namespaces ?? []) {
-        problems.push(...prefixed("namespaces", namespaceProblem(namespace) ?? reservedNamespaceProblem(namespace)));
+        problems.push(...prefixed("namespaces", reservedNamespaceProblem(namespace) ?? namespaceProblem(namespace)));
     }
     return problems;
 }
 
+
+/** The network's own fields and the rules between them, as the config checks them. */
+function clusterNetworkProblems(network: ClusterNetworkArgs, isPrivate: boolean, location: string | undefined): string[] {
+    const problems: string[] = [];
+    const checks: Record<keyof ClusterNetworkArgs, (value: string) => string | undefined> = {
+        vnetSubnetId: subnetIdProblem,
+        podCidr: networkRangeProblem,
+        serviceCidr: serviceCidrProblem,
+        dnsServiceIp: ipAddressProblem,
+        privateDnsZone: privateDnsZoneProblem,
+    };
+    const values: Partial<Record<keyof ClusterNetworkArgs, string>> = {};
+    const given = new Set<string>();
+    const invalid = new Set<string>();
+    for (const field of Object.keys(checks) as (keyof ClusterNetworkArgs)[]) {
+        if (network[field] === undefined) {
+            continue;
+        }
+        const value = known(network[field]);
+        if (value === undefined) {
+            invalid.add(field); // known at deploy time: the rules between fields skip it
+            continue;
+        }
+        given.add(field);
+        values[field] = value;
+        const problem = checks[field](value);
+        if (problem !== undefined) {
+            invalid.add(field);
+            problems.push(`network.${field}: ${problem}`);
+        }
+    }
+    for (const [field, message] of networkProblems({ ...values, given, invalid }, isPrivate, location)) {
+        problems.push(`network.${field}: ${message}`);
+    }
+    return problems;
+}
 
 /** Every problem in a WorkloadIdentity's args that can be seen before deployment. */
 export function validateWorkloadIdentityArgs(name: string, args: WorkloadIdentityArgs): string[] {

@@ -323,7 +323,7 @@ describe("day-one and day-two behaviour of the components", () => {
         const error = await failureOf(() => void new WorkloadIdentityCluster("main", { ...clusterArgs, namespaces: ["kube-node-lease"] }));
         assert.equal(
             error.message,
-            'Invalid WorkloadIdentityCluster "main":\n  - namespaces: namespace "kube-node-lease" is Kubernetes\' own and cannot be created or deleted by this stack. Reserved: default, kube-system, kube-public, kube-node-lease.',
+            'Invalid WorkloadIdentityCluster "main":\n  - namespaces: namespace "kube-node-lease" is refused: default, kube-system, kube-public, kube-node-lease come with every cluster, and a stack that created one would delete it on destroy.',
         );
     });
 

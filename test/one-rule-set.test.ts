@@ -127,5 +127,33 @@ describe("one rule set for config and component args", () => {
         ]);
         assert.deepEqual(inConfig, inArgs);
     });
+
+    it("the network of a cluster: a misaligned pod range, overlapping ranges, a DNS IP outside the service range", () => {
+        const subnet = "/subscriptions/2f6a1c3e-8b4d-4e5f-9a6b-7c8d9e0f1a2b/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/aks";
+        for (const network of [
+            { vnetSubnetId: subnet, podCidr: "10.244.0.1/16" },
+            { vnetSubnetId: subnet, podCidr: "10.0.0.0/8" },
+            { vnetSubnetId: subnet, serviceCidr: "10.96.0.0/16", dnsServiceIp: "10.0.0.10" },
+            { vnetSubnetId: subnet, privateDnsZone: "none" },
+        ]) {
+            const inConfig = [
+                ...["vnetSubnetId", "podCidr", "serviceCidr", "dnsServiceIp", "privateDnsZone"].flatMap((field) =>
+                    configSays({ main: { ...cluster, network } }, {}, `clusters.main.network.${field}`).map((message) => `${field}: ${message}`),
+                ),
+            ];
+            const inArgs = validateClusterArgs({ ...clusterArgs, network })
+                .filter((problem) => problem.startsWith("network."))
+                .map((problem) => problem.slice("network.".length));
+            assert.equal(inArgs.length, 1, `the component refuses ${JSON.stringify(network)} once`);
+            assert.deepEqual(inConfig, inArgs);
+        }
+    });
+
+    it("a namespace Kubernetes owns", () => {
+        const inConfig = configSays({ main: { ...cluster, namespaces: ["kube-system"] } }, {}, "clusters.main.namespaces.0");
+        const inArgs = argsSay(validateClusterArgs({ ...clusterArgs, namespaces: ["kube-system"] }), "namespaces");
+        assert.equal(inArgs.length, 1, "the component refuses it once");
+        assert.deepEqual(inConfig, inArgs);
+    });
 });
 

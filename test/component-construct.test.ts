@@ -189,6 +189,23 @@ describe("construct() of the component package, against the TypeScript path", ()
         assert.deepEqual(serviceAccount?.dependencies.map((urn) => urn.split("::").pop()).sort(), ["api-id", "main-admin-ops", "main-ns-api", "main-rbac-ready"]);
     });
 
+    it("identity.grants.assign registers the same role assignment as the roleAssignments arg", async () => {
+        const viaGrants = await runStack({
+            stack: "code",
+            program: () => {
+                const group = new resources.ResourceGroup("rg", { resourceGroupName: "rg-main" });
+                const cluster = new WorkloadIdentityCluster("main", clusterArgs(group));
+                const { roleAssignments: _, ...rest } = identityArgs(group, { main: cluster.bindWorkload("api") });
+                void _;
+                const identity = new WorkloadIdentity("api", rest);
+                identity.grants.assign("reader", { role: "Reader", scope: group.id });
+            },
+        });
+        const shapeOf = (run: RunResult): Record<string, unknown>[] => children(run, "api-ra-reader");
+        assert.equal(shapeOf(viaGrants).length, 1, "grants.assign registered the assignment");
+        assert.deepEqual(shapeOf(viaGrants), shapeOf(typescript));
+    });
+
     it("refuses, naming them, plain arguments that arrive as one Output (property dependencies only)", async () => {
         const failure = await runStack({
             stack: "code",

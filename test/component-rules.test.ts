@@ -61,41 +61,15 @@ function invalid(component: string, name: string, problems: readonly string[]): 
 }
 
 /**
- * Runs a program whose deploy-time guard throws inside an `apply`. The SDK then rejects every
- * output of the failed registration, and nobody awaits them: node:test would report each as an
- * unhandled rejection and fail the file, although the runner has already turned the first into
- * the run's error. While the program runs, this takes those rejections instead of node:test and
- * returns them, so the test can check that they are all the one expected failure.
+ * Asserts that the run failed with `expected` (the SDK prefixes which property it was serializing)
+ * and nothing else: the SDK also rejects every output of the failed registration, and the runner
+ * absorbs those rejections into the run (`lastRun().rejections`), so they must be the same failure.
  */
-async function applyFailureOf(program: () => void): Promise<{ error: Error; rejections: unknown[] }> {
-    const saved = process.listeners("unhandledRejection");
-    process.removeAllListeners("unhandledRejection");
-    const rejections: unknown[] = [];
-    const absorb = (reason: unknown): void => void rejections.push(reason);
-    process.on("unhandledRejection", absorb);
-    try {
-        let error: Error | undefined;
-        try {
-            await runStack({ stack: "code", program });
-        } catch (failure) {
-            error = failure as Error;
-        }
-        // The SDK rejects the failed registration's outputs before runStack settles; a short
-        // wait catches any that a slower SDK might reject later.
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        return { error: error ?? assert.fail("the program was expected to fail at deploy time"), rejections };
-    } finally {
-        process.off("unhandledRejection", absorb);
-        for (const listener of saved) {
-            process.on("unhandledRejection", listener);
-        }
-    }
-}
-
-/** Asserts that the run failed with `expected` (the SDK prefixes which property it was serializing) and nothing else. */
-function assertDeployTimeFailure(result: { error: Error; rejections: unknown[] }, expected: string): void {
-    assert.ok(result.error.message.endsWith(`: ${expected}`), `the run fails with the guard's message, got: ${result.error.message}`);
-    for (const rejection of result.rejections) {
+function assertDeployTimeFailure(error: Error, expected: string): void {
+    assert.ok(error.message.endsWith(`: ${expected}`), `the run fails with the guard's message, got: ${error.message}`);
+    const rejections = lastRun()?.rejections ?? [];
+    assert.ok(rejections.length > 0, "the guard's error reaches the run as an unhandled rejection");
+    for (const rejection of rejections) {
         assert.ok(rejection instanceof Error && rejection.message.endsWith(`: ${expected}`), `every unhandled rejection is the same failure, got: ${String(rejection)}`);
     }
 }
@@ -260,18 +234,18 @@ describe("the role assignment guard on a scope known only at deploy time", () =>
     const workload = (assignment: WorkloadIdentityArgs["roleAssignments"]): (() => void) => () => void new WorkloadIdentity("api", { resourceGroupName: "rg-code", roleAssignments: assignment });
 
     it("refuses an owner-like role at subscription scope when the scope is an Output", async () => {
-        const result = await applyFailureOf(workload({ all: { role: "Contributor", scope: pulumi.output(`/subscriptions/${SUB}`) } }));
+        const error = await failureOf(workload({ all: { role: "Contributor", scope: pulumi.output(`/subscriptions/${SUB}`) } }));
         assertDeployTimeFailure(
-            result,
+            error,
             'Role assignment "all" of api: role "Contributor" at subscription scope is refused for a workload. Assign it on a resource group or resource, or set allowBroadScope: true on this assignment.',
         );
         assert.deepEqual(ofType(lastRun()?.resources ?? [], T.role), [], "the assignment is never written");
     });
 
     it("refuses a scope that is no ARM ID when it is an Output", async () => {
-        const result = await applyFailureOf(workload({ data: { role: "Reader", scope: pulumi.output("rg-data") } }));
+        const error = await failureOf(workload({ data: { role: "Reader", scope: pulumi.output("rg-data") } }));
         assertDeployTimeFailure(
-            result,
+            error,
             'Role assignment "data" of api: invalid scope "rg-data". Allowed values are ARM IDs of a subscription (/subscriptions/<guid>), a resource group (/subscriptions/<guid>/resourceGroups/<name>), a resource (/subscriptions/<guid>/resourceGroups/<name>/providers/<Namespace>/<type>/<name>) or a management group (/providers/Microsoft.Management/managementGroups/<name>).',
         );
     });
@@ -327,12 +301,12 @@ describe("options that reach the children", () => {
     });
 
     it("refuses an OIDC issuer that is not https, or none, at deploy time", async () => {
-        const http = await applyFailureOf(() => {
+        const http = await failureOf(() => {
             reportIssuerProfile({ enabled: true, issuerURL: "http://westeurope.oic.prod-aks.azure.com/t/c/" });
             new WorkloadIdentityCluster("main", clusterArgs);
         });
         assertDeployTimeFailure(http, 'Cluster main reports no https OIDC issuer URL (got "http://westeurope.oic.prod-aks.azure.com/t/c/"); workload identity cannot federate with it.');
-        const none = await applyFailureOf(() => {
+        const none = await failureOf(() => {
             reportIssuerProfile({ enabled: false });
             new WorkloadIdentityCluster("main", clusterArgs);
         });

@@ -93,6 +93,23 @@ export interface RunOptions {
     readonly program?: () => unknown;
     /** Answers to invokes by token, over the runner's own (e.g. a looked-up cluster without OIDC). */
     readonly invokes?: Readonly<Record<string, (args: Record<string, unknown>) => Record<string, unknown>>>;
+    /**
+     * Mocked state by resource type token, over the runner's own: each function gets the
+     * resource's name, its inputs and the state the runner invented, and returns the state the
+     * resource reports instead (e.g. a ManagedCluster with a non-https issuer, or with an identity
+     * principalId). The resource's ID stays the runner's. Default: the runner's own state for
+     * every type.
+     */
+    readonly resources?: Readonly<Record<string, (resource: MockedResource) => Record<string, unknown>>>;
+}
+
+/** What a `RunOptions.resources` override sees of a resource being registered. */
+export interface MockedResource {
+    /** The resource's Pulumi name (not the Azure name). */
+    readonly name: string;
+    readonly inputs: Record<string, unknown>;
+    /** The state the runner invented: the inputs plus placeholder outputs. */
+    readonly state: Record<string, unknown>;
 }
 
 /** What `getManagedCluster` answers for an existing cluster: a cluster ready for workload identity. */
@@ -273,7 +290,12 @@ async function runOnce(options: RunOptions): Promise<RunResult> {
     current = { resources, invokes, logs, outputs: {}, rejections: [] };
 
     const mocks: import("@pulumi/pulumi/runtime/mocks").Mocks = {
-        newResource: (args) => mockState(args.type, args.name, args.inputs as Record<string, unknown>),
+        newResource: (args) => {
+            const inputs = args.inputs as Record<string, unknown>;
+            const mocked = mockState(args.type, args.name, inputs);
+            const override = options.resources?.[args.type];
+            return override === undefined ? mocked : { id: mocked.id, state: override({ name: args.name, inputs, state: mocked.state }) };
+        },
         call: (args) => {
             const inputs = args.inputs as Record<string, unknown>;
             invokes.push({ token: args.token, args: inputs });

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import type { MockMonitor, MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
-import { getMonitor } from "@pulumi/pulumi/runtime/settings";
-import { PLACEHOLDER_SUBSCRIPTION_ID, lastRun, placeholderIssuerUrl, runStack } from "../testing/mock-runner";
+import { PLACEHOLDER_SUBSCRIPTION_ID, lastRun, placeholderIssuerUrl, runStack, type RunOptions } from "../testing/mock-runner";
 import { named, ofType } from "../testing/graph";
 import {
     WorkloadIdentity,
@@ -46,9 +44,9 @@ const clusterArgs: WorkloadIdentityClusterArgs = {
     namespaces: ["api"],
 };
 
-async function failureOf(program: () => void): Promise<Error> {
+async function failureOf(program: () => void, resources?: RunOptions["resources"]): Promise<Error> {
     try {
-        await runStack({ stack: "code", program });
+        await runStack({ stack: "code", program, resources });
     } catch (error) {
         return error as Error;
     }
@@ -74,19 +72,9 @@ function assertDeployTimeFailure(error: Error, expected: string): void {
     }
 }
 
-/**
- * Makes the mocked ManagedCluster report `oidcIssuerProfile` instead of the runner's https issuer.
- * Called inside the program, after the runner installed its mocks: the mocks object belongs to
- * this one run. (The runner takes overrides for invokes only; a resource override in
- * `RunOptions` would make this unnecessary.)
- */
-function reportIssuerProfile(oidcIssuerProfile: unknown): void {
-    const mocks = (getMonitor() as unknown as MockMonitor).mocks;
-    const newResource = mocks.newResource.bind(mocks);
-    mocks.newResource = async (args: MockResourceArgs): Promise<MockResourceResult> => {
-        const result = await newResource(args);
-        return args.type === T.cluster ? { ...result, state: { ...result.state, oidcIssuerProfile } } : result;
-    };
+/** The mocked ManagedCluster reports `oidcIssuerProfile` instead of the runner's https issuer. */
+function reportingIssuerProfile(oidcIssuerProfile: unknown): NonNullable<RunOptions["resources"]> {
+    return { [T.cluster]: ({ state }) => ({ ...state, oidcIssuerProfile }) };
 }
 
 function federations(count: number): Record<string, FederationArgs> {
@@ -301,15 +289,9 @@ describe("options that reach the children", () => {
     });
 
     it("refuses an OIDC issuer that is not https, or none, at deploy time", async () => {
-        const http = await failureOf(() => {
-            reportIssuerProfile({ enabled: true, issuerURL: "http://westeurope.oic.prod-aks.azure.com/t/c/" });
-            new WorkloadIdentityCluster("main", clusterArgs);
-        });
+        const http = await failureOf(() => void new WorkloadIdentityCluster("main", clusterArgs), reportingIssuerProfile({ enabled: true, issuerURL: "http://westeurope.oic.prod-aks.azure.com/t/c/" }));
         assertDeployTimeFailure(http, 'Cluster main reports no https OIDC issuer URL (got "http://westeurope.oic.prod-aks.azure.com/t/c/"); workload identity cannot federate with it.');
-        const none = await failureOf(() => {
-            reportIssuerProfile({ enabled: false });
-            new WorkloadIdentityCluster("main", clusterArgs);
-        });
+        const none = await failureOf(() => void new WorkloadIdentityCluster("main", clusterArgs), reportingIssuerProfile({ enabled: false }));
         assertDeployTimeFailure(none, "Cluster main reports no https OIDC issuer URL (got undefined); workload identity cannot federate with it.");
     });
 

@@ -3,12 +3,15 @@
  * role assignments. Pure: the same count gives the same config.
  */
 export function scaleConfig(workloads: number): Record<string, unknown> {
-    const cluster = {
+    const sub = "/subscriptions/00000000-0000-0000-0000-000000000000";
+    // A private cluster needs a subnet of a virtual network the runner reaches (the config
+    // requires network.vnetSubnetId with private: true); each cluster gets its own subnet.
+    const cluster = (key: string): Record<string, unknown> => ({
         systemPool: { vmSize: "Standard_D4ds_v5", minCount: 1, maxCount: 3 },
         adminGroupObjectIds: ["11111111-1111-1111-1111-111111111111"],
         private: true,
-    };
-    const sub = "/subscriptions/00000000-0000-0000-0000-000000000000";
+        network: { vnetSubnetId: `${sub}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-scale/subnets/aks-${key}` },
+    });
     const entries: Record<string, unknown> = {};
     for (let i = 0; i < workloads; i++) {
         entries[`app-${i}`] = {
@@ -22,7 +25,7 @@ export function scaleConfig(workloads: number): Record<string, unknown> {
     return {
         config: {
             "azure-native:location": "westeurope",
-            "aks-workload-identity:clusters": { blue: cluster, green: cluster },
+            "aks-workload-identity:clusters": { blue: cluster("blue"), green: cluster("green") },
             "aks-workload-identity:workloads": entries,
         },
     };

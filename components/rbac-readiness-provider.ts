@@ -115,13 +115,13 @@ const readinessProvider: pulumi.dynamic.ResourceProvider = {
  */
 export class KubernetesRbacReadiness extends pulumi.dynamic.Resource {
     /** SHA-256 of the kubeconfig the check last ran with. */
-    public readonly kubeconfigSha256!: pulumi.Output<string>;
-    public readonly namespaces!: pulumi.Output<string[]>;
-    public readonly verb!: pulumi.Output<string>;
-    public readonly resource!: pulumi.Output<string>;
-    public readonly group!: pulumi.Output<string>;
-    public readonly timeoutSeconds!: pulumi.Output<number>;
-    public readonly triggers!: pulumi.Output<string[]>;
+    declare public readonly kubeconfigSha256: pulumi.Output<string>;
+    declare public readonly namespaces: pulumi.Output<string[]>;
+    declare public readonly verb: pulumi.Output<string>;
+    declare public readonly resource: pulumi.Output<string>;
+    declare public readonly group: pulumi.Output<string>;
+    declare public readonly timeoutSeconds: pulumi.Output<number>;
+    declare public readonly triggers: pulumi.Output<string[]>;
 
     constructor(name: string, args: KubernetesRbacReadinessArgs, opts?: pulumi.CustomResourceOptions) {
         super(

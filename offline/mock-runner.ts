@@ -74,6 +74,12 @@ export interface RunResult {
     /** What the program logged with `pulumi.log.warn` / `pulumi.log.error`. */
     readonly logs: readonly RecordedLog[];
     readonly outputs: Record<string, unknown>;
+    /**
+     * The unhandled rejections the run absorbed: an error thrown inside an `apply` and the
+     * rejected outputs of the resource it failed. The first is the run's error unless the program
+     * threw first. Empty for a run that succeeded.
+     */
+    readonly rejections: readonly unknown[];
 }
 
 export interface RunOptions {
@@ -87,6 +93,23 @@ export interface RunOptions {
     readonly program?: () => unknown;
     /** Answers to invokes by token, over the runner's own (e.g. a looked-up cluster without OIDC). */
     readonly invokes?: Readonly<Record<string, (args: Record<string, unknown>) => Record<string, unknown>>>;
+    /**
+     * Mocked state by resource type token, over the runner's own: each function gets the
+     * resource's name, its inputs and the state the runner invented, and returns the state the
+     * resource reports instead (e.g. a ManagedCluster with a non-https issuer, or with an identity
+     * principalId). The resource's ID stays the runner's. Default: the runner's own state for
+     * every type.
+     */
+    readonly resources?: Readonly<Record<string, (resource: MockedResource) => Record<string, unknown>>>;
+}
+
+/** What a `RunOptions.resources` override sees of a resource being registered. */
+export interface MockedResource {
+    /** The resource's Pulumi name (not the Azure name). */
+    readonly name: string;
+    readonly inputs: Record<string, unknown>;
+    /** The state the runner invented: the inputs plus placeholder outputs. */
+    readonly state: Record<string, unknown>;
 }
 
 /** What `getManagedCluster` answers for an existing cluster: a cluster ready for workload identity. */
@@ -264,10 +287,15 @@ async function runOnce(options: RunOptions): Promise<RunResult> {
     const resources: RecordedResource[] = [];
     const invokes: RecordedInvoke[] = [];
     const logs: RecordedLog[] = [];
-    current = { resources, invokes, logs, outputs: {} };
+    current = { resources, invokes, logs, outputs: {}, rejections: [] };
 
     const mocks: import("@pulumi/pulumi/runtime/mocks").Mocks = {
-        newResource: (args) => mockState(args.type, args.name, args.inputs as Record<string, unknown>),
+        newResource: (args) => {
+            const inputs = args.inputs as Record<string, unknown>;
+            const mocked = mockState(args.type, args.name, inputs);
+            const override = options.resources?.[args.type];
+            return override === undefined ? mocked : { id: mocked.id, state: override({ name: args.name, inputs, state: mocked.state }) };
+        },
         call: (args) => {
             const inputs = args.inputs as Record<string, unknown>;
             invokes.push({ token: args.token, args: inputs });
@@ -343,13 +371,21 @@ async function runOnce(options: RunOptions): Promise<RunResult> {
     console.warn = capture("warning", warn);
     console.error = capture("error", error);
     // The Pulumi host reports an error thrown inside an apply (a failed registration) and fails
-    // the run; do the same instead of letting it crash the process.
+    // the run; do the same instead of letting it crash the process. The SDK then also rejects
+    // every output of the failed resource, and nobody awaits those: the process's other
+    // listeners (node:test counts each rejection as a failure of the test file) are held aside
+    // while the run lasts, and the run records the rejections itself. Runs take turns, so any
+    // rejection meanwhile is taken as this run's.
+    const rejections: unknown[] = [];
     let failed: () => void = () => undefined;
     const failedPromise = new Promise<void>((resolve) => (failed = resolve));
     const onUnhandled = (reason: unknown): void => {
+        rejections.push(reason);
         failure ??= { error: reason };
         failed();
     };
+    const heldListeners = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
     process.on("unhandledRejection", onUnhandled);
     let outputs: Record<string, unknown>;
     try {
@@ -366,12 +402,19 @@ async function runOnce(options: RunOptions): Promise<RunResult> {
         await Promise.race([pulumi.runtime.disconnect(), failedPromise]);
         // Rejections are reported after the microtask queue drains.
         await new Promise((resolve) => setImmediate(resolve));
+        if (failure !== undefined) {
+            // The other outputs of a failed resource may be rejected a little later.
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
     } finally {
         console.warn = warn;
         console.error = error;
         process.off("unhandledRejection", onUnhandled);
+        for (const listener of heldListeners) {
+            process.on("unhandledRejection", listener);
+        }
     }
-    current = { resources, invokes, logs, outputs: failure === undefined ? outputs : {} };
+    current = { resources, invokes, logs, outputs: failure === undefined ? outputs : {}, rejections };
     if (failure !== undefined) {
         throw failure.error;
     }

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import type { MockMonitor, MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
-import { getMonitor } from "@pulumi/pulumi/runtime/settings";
-import { PLACEHOLDER_SUBSCRIPTION_ID, lastRun, placeholderIssuerUrl, runStack } from "../testing/mock-runner";
+import { PLACEHOLDER_SUBSCRIPTION_ID, lastRun, placeholderIssuerUrl, runStack, type RunOptions } from "../testing/mock-runner";
 import { named, ofType } from "../testing/graph";
 import {
     WorkloadIdentity,
@@ -46,9 +44,9 @@ const clusterArgs: WorkloadIdentityClusterArgs = {
     namespaces: ["api"],
 };
 
-async function failureOf(program: () => void): Promise<Error> {
+async function failureOf(program: () => void, resources?: RunOptions["resources"]): Promise<Error> {
     try {
-        await runStack({ stack: "code", program });
+        await runStack({ stack: "code", program, resources });
     } catch (error) {
         return error as Error;
     }
@@ -61,58 +59,22 @@ function invalid(component: string, name: string, problems: readonly string[]): 
 }
 
 /**
- * Runs a program whose deploy-time guard throws inside an `apply`. The SDK then rejects every
- * output of the failed registration, and nobody awaits them: node:test would report each as an
- * unhandled rejection and fail the file, although the runner has already turned the first into
- * the run's error. While the program runs, this takes those rejections instead of node:test and
- * returns them, so the test can check that they are all the one expected failure.
+ * Asserts that the run failed with `expected` (the SDK prefixes which property it was serializing)
+ * and nothing else: the SDK also rejects every output of the failed registration, and the runner
+ * absorbs those rejections into the run (`lastRun().rejections`), so they must be the same failure.
  */
-async function applyFailureOf(program: () => void): Promise<{ error: Error; rejections: unknown[] }> {
-    const saved = process.listeners("unhandledRejection");
-    process.removeAllListeners("unhandledRejection");
-    const rejections: unknown[] = [];
-    const absorb = (reason: unknown): void => void rejections.push(reason);
-    process.on("unhandledRejection", absorb);
-    try {
-        let error: Error | undefined;
-        try {
-            await runStack({ stack: "code", program });
-        } catch (failure) {
-            error = failure as Error;
-        }
-        // The SDK rejects the failed registration's outputs before runStack settles; a short
-        // wait catches any that a slower SDK might reject later.
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        return { error: error ?? assert.fail("the program was expected to fail at deploy time"), rejections };
-    } finally {
-        process.off("unhandledRejection", absorb);
-        for (const listener of saved) {
-            process.on("unhandledRejection", listener);
-        }
-    }
-}
-
-/** Asserts that the run failed with `expected` (the SDK prefixes which property it was serializing) and nothing else. */
-function assertDeployTimeFailure(result: { error: Error; rejections: unknown[] }, expected: string): void {
-    assert.ok(result.error.message.endsWith(`: ${expected}`), `the run fails with the guard's message, got: ${result.error.message}`);
-    for (const rejection of result.rejections) {
+function assertDeployTimeFailure(error: Error, expected: string): void {
+    assert.ok(error.message.endsWith(`: ${expected}`), `the run fails with the guard's message, got: ${error.message}`);
+    const rejections = lastRun()?.rejections ?? [];
+    assert.ok(rejections.length > 0, "the guard's error reaches the run as an unhandled rejection");
+    for (const rejection of rejections) {
         assert.ok(rejection instanceof Error && rejection.message.endsWith(`: ${expected}`), `every unhandled rejection is the same failure, got: ${String(rejection)}`);
     }
 }
 
-/**
- * Makes the mocked ManagedCluster report `oidcIssuerProfile` instead of the runner's https issuer.
- * Called inside the program, after the runner installed its mocks: the mocks object belongs to
- * this one run. (The runner takes overrides for invokes only; a resource override in
- * `RunOptions` would make this unnecessary.)
- */
-function reportIssuerProfile(oidcIssuerProfile: unknown): void {
-    const mocks = (getMonitor() as unknown as MockMonitor).mocks;
-    const newResource = mocks.newResource.bind(mocks);
-    mocks.newResource = async (args: MockResourceArgs): Promise<MockResourceResult> => {
-        const result = await newResource(args);
-        return args.type === T.cluster ? { ...result, state: { ...result.state, oidcIssuerProfile } } : result;
-    };
+/** The mocked ManagedCluster reports `oidcIssuerProfile` instead of the runner's https issuer. */
+function reportingIssuerProfile(oidcIssuerProfile: unknown): NonNullable<RunOptions["resources"]> {
+    return { [T.cluster]: ({ state }) => ({ ...state, oidcIssuerProfile }) };
 }
 
 function federations(count: number): Record<string, FederationArgs> {
@@ -274,18 +236,18 @@ describe("the role assignment guard on a scope known only at deploy time", () =>
     const workload = (assignment: WorkloadIdentityArgs["roleAssignments"]): (() => void) => () => void new WorkloadIdentity("api", { resourceGroupName: "rg-code", roleAssignments: assignment });
 
     it("refuses an owner-like role at subscription scope when the scope is an Output", async () => {
-        const result = await applyFailureOf(workload({ all: { role: "Contributor", scope: pulumi.output(`/subscriptions/${SUB}`) } }));
+        const error = await failureOf(workload({ all: { role: "Contributor", scope: pulumi.output(`/subscriptions/${SUB}`) } }));
         assertDeployTimeFailure(
-            result,
+            error,
             'Role assignment "all" of api: role "Contributor" at subscription scope is refused for a workload. Assign it on a resource group or resource, or set allowBroadScope: true on this assignment.',
         );
         assert.deepEqual(ofType(lastRun()?.resources ?? [], T.role), [], "the assignment is never written");
     });
 
     it("refuses a scope that is no ARM ID when it is an Output", async () => {
-        const result = await applyFailureOf(workload({ data: { role: "Reader", scope: pulumi.output("rg-data") } }));
+        const error = await failureOf(workload({ data: { role: "Reader", scope: pulumi.output("rg-data") } }));
         assertDeployTimeFailure(
-            result,
+            error,
             'Role assignment "data" of api: invalid scope "rg-data". Allowed values are ARM IDs of a subscription (/subscriptions/<guid>), a resource group (/subscriptions/<guid>/resourceGroups/<name>), a resource (/subscriptions/<guid>/resourceGroups/<name>/providers/<Namespace>/<type>/<name>) or a management group (/providers/Microsoft.Management/managementGroups/<name>).',
         );
     });
@@ -341,15 +303,9 @@ describe("options that reach the children", () => {
     });
 
     it("refuses an OIDC issuer that is not https, or none, at deploy time", async () => {
-        const http = await applyFailureOf(() => {
-            reportIssuerProfile({ enabled: true, issuerURL: "http://westeurope.oic.prod-aks.azure.com/t/c/" });
-            new WorkloadIdentityCluster("main", clusterArgs);
-        });
+        const http = await failureOf(() => void new WorkloadIdentityCluster("main", clusterArgs), reportingIssuerProfile({ enabled: true, issuerURL: "http://westeurope.oic.prod-aks.azure.com/t/c/" }));
         assertDeployTimeFailure(http, 'Cluster main reports no https OIDC issuer URL (got "http://westeurope.oic.prod-aks.azure.com/t/c/"); workload identity cannot federate with it.');
-        const none = await applyFailureOf(() => {
-            reportIssuerProfile({ enabled: false });
-            new WorkloadIdentityCluster("main", clusterArgs);
-        });
+        const none = await failureOf(() => void new WorkloadIdentityCluster("main", clusterArgs), reportingIssuerProfile({ enabled: false }));
         assertDeployTimeFailure(none, "Cluster main reports no https OIDC issuer URL (got undefined); workload identity cannot federate with it.");
     });
 

@@ -39,6 +39,13 @@ const CLASSES: Readonly<Record<string, Constructor>> = {
     [TYPES.deployment]: appsv1.Deployment,
 };
 
+/** A custom resource of a recorded type token with no class of its own (a dynamic provider's resource). */
+class RecordedCustomResource extends pulumi.CustomResource {
+    public constructor(type: string, name: string, inputs: Record<string, unknown>, opts?: pulumi.CustomResourceOptions) {
+        super(type, name, inputs, opts);
+    }
+}
+
 function plain(inputs: Record<string, unknown>): Record<string, unknown> {
     return Object.fromEntries(Object.entries(inputs).map(([key, value]) => [key, unwrapSecret(value)]));
 }
@@ -57,6 +64,8 @@ export = (): Record<string, never> => {
             instance = new pulumi.ComponentResource(resource.type, resource.name, {}, opts);
         } else if (resource.type === TYPES.secretProviderClass) {
             instance = new apiextensions.CustomResource(resource.name, plain(resource.inputs) as never, opts);
+        } else if (resource.type.startsWith("pulumi-nodejs:dynamic")) {
+            instance = new RecordedCustomResource(resource.type, resource.name, plain(resource.inputs), opts);
         } else {
             const Class = CLASSES[resource.type];
             if (Class === undefined) {

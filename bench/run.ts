@@ -198,6 +198,7 @@ function precompile(): string {
     if (result.status !== 0) {
         throw new Error(`tsc failed:\n${result.stdout}${result.stderr}`);
     }
+    fs.copyFileSync(path.join(ROOT, "components", "schema.json"), path.join(out, "components", "schema.json"));
     return out;
 }
 

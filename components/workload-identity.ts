@@ -1,23 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
-import * as managedidentity from "@pulumi/azure-native/managedidentity";
-import * as azuread from "@pulumi/azuread";
 import * as apiextensions from "@pulumi/kubernetes/apiextensions";
 import * as batchv1 from "@pulumi/kubernetes/batch/v1";
 import * as corev1 from "@pulumi/kubernetes/core/v1";
 import type * as k8sInputs from "@pulumi/kubernetes/types/input";
-import type { RoleAssignmentArgs, WorkloadClusterBinding, WorkloadIdentityArgs } from "./args";
+import type { RoleAssignmentArgs, WorkloadIdentityArgs } from "./args";
 import { bindingDependsOn } from "./cluster-access";
 import {
     CLIENT_ID_ANNOTATION,
-    ENTRA_TOKEN_EXCHANGE_AUDIENCE,
     IDENTITY_BINDING_POD_ANNOTATIONS,
     TENANT_ID_ANNOTATION,
     TOKEN_EXPIRATION_ANNOTATION,
     WORKLOAD_IDENTITY_POD_LABELS,
 } from "./constants";
 import { requirePlainInputs } from "./inputs";
-import { identityBindingOnCluster, type IdentityBindingChildren } from "./identity-binding";
 import {
     bindingIdentityNamePartProblem,
     classicCredentialKey,
@@ -28,7 +24,7 @@ import {
     type ServiceAccountRef,
 } from "./identity-binding-rules";
 import { SECRET_PROVIDER_CLASS_API_VERSION, keyVaultObjects, secretProviderClassParameters, secretsVolume, secretsVolumeMount } from "./key-vault";
-import { federatedCredentialName, normalizeNamePart, serviceAccountSubject } from "./names";
+import { normalizeNamePart, serviceAccountSubject } from "./names";
 import { assignRole } from "./role-assignment";
 import { resolveRole } from "./roles";
 import {
@@ -40,6 +36,7 @@ import {
     resolvedRoleAssignmentProblems,
     validateWorkloadIdentityArgs,
 } from "./validation";
+import { allowedServiceAccounts, createPrincipal, kubernetesProviderOf, sortedClusters, writeTrustChain } from "./workload-identity-parts";
 
 /** The component's type token, as the schema names it. */
 export const WORKLOAD_IDENTITY_TYPE = "aks-workload-identity:index:WorkloadIdentity";
@@ -303,133 +300,19 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         this.podLabels = WORKLOAD_IDENTITY_POD_LABELS;
         this.identityBinding = args.identityBinding === true;
         this.podAnnotations = this.identityBinding ? IDENTITY_BINDING_POD_ANNOTATIONS : {};
-        const keepClassic = this.identityBinding && args.keepClassicCredentials === true;
         const own: ServiceAccountRef | undefined = this.namespace === undefined ? undefined : { namespace: this.namespace, name: this.serviceAccount };
         const allowed = allowedServiceAccounts(args, own);
-        const clusters = Object.entries(args.clusters ?? {}).sort(([a], [b]) => a.localeCompare(b));
-        const identityName = args.identityName ?? name;
+        const scope = { name, parent: this, clusters: sortedClusters(args) };
+        const { clusters } = scope;
 
-        // Classic mode: one credential per cluster and allowed ServiceAccount (the workload's own
-        // keeps the name `fic-<cluster>` it always had); none in identity binding mode, whose one
-        // credential AKS writes. Then one per extra federation, in a stable order.
-        const clusterCredentials: FederatedCredentialSpec[] =
-            this.identityBinding && !keepClassic
-                ? []
-                : clusters.flatMap(([key, binding]) =>
-                      allowed.map((account) => {
-                          const subject = serviceAccountSubject(account.namespace, account.name);
-                          return {
-                              key: classicCredentialKey(key, account, own),
-                              issuer: binding.oidcIssuerUrl,
-                              subject,
-                              audiences: [ENTRA_TOKEN_EXCHANGE_AUDIENCE] as pulumi.Input<pulumi.Input<string>[]>,
-                              description: `Cluster ${key}: ${subject}`,
-                          };
-                      }),
-                  );
-        const federationCredentials: FederatedCredentialSpec[] = Object.entries(args.federations ?? {})
-            .sort(([a], [b]) => a.localeCompare(b))
-            .map(([key, federation]) => ({
-                key,
-                issuer: federation.issuer,
-                subject: federation.subject,
-                audiences: federation.audiences ?? [ENTRA_TOKEN_EXCHANGE_AUDIENCE],
-                description: `Federation ${key}`,
-            }));
-        // Azure rejects concurrent FIC writes under one identity (409
-        // ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity): chain them, and
-        // the identity bindings (each makes AKS write the identity's FIC) with them.
-        const federatedCredentials: Record<string, pulumi.CustomResource> = {};
-        let writeCredential: (credential: FederatedCredentialSpec, after: pulumi.Resource | undefined) => pulumi.CustomResource;
-        let identityResourceId: pulumi.Output<string> | undefined;
-        if ((args.principal ?? "managedIdentity") === "application") {
-            // owners on both: azuread removes the caller from an application's owners unless it is
-            // listed, and a deployer with Application.ReadWrite.OwnedBy then gets 403 on the service
-            // principal, the FICs and every later update (azuread docs, azuread_application `owners`).
-            const owners = args.applicationOwners as pulumi.Input<pulumi.Input<string>[]>;
-            const application = new azuread.Application(
-                `${name}-app`,
-                { displayName: identityName, description: `Workload identity ${name} (federated, no secrets).`, signInAudience: "AzureADMyOrg", owners },
-                { parent: this },
-            );
-            const servicePrincipal = new azuread.ServicePrincipal(`${name}-sp`, { clientId: application.clientId, owners }, { parent: this });
-            writeCredential = (credential, after) =>
-                new azuread.ApplicationFederatedIdentityCredential(
-                    `${name}-fic-${credential.key}`,
-                    {
-                        applicationId: application.id,
-                        displayName: federatedCredentialName(credential.key),
-                        description: credential.description,
-                        issuer: credential.issuer,
-                        subject: credential.subject,
-                        audiences: credential.audiences,
-                    },
-                    { parent: this, deleteBeforeReplace: true, dependsOn: after ? [after] : [] },
-                );
-            this.clientId = application.clientId;
-            this.principalId = servicePrincipal.objectId;
-            this.tenantId = servicePrincipal.applicationTenantId;
-            this.resourceId = application.id;
-        } else {
-            const identity = new managedidentity.UserAssignedIdentity(
-                `${name}-id`,
-                { resourceGroupName: args.resourceGroupName, location: args.location, resourceName: identityName, tags: args.tags },
-                { parent: this },
-            );
-            writeCredential = (credential, after) =>
-                new managedidentity.FederatedIdentityCredential(
-                    `${name}-fic-${credential.key}`,
-                    {
-                        resourceGroupName: args.resourceGroupName,
-                        resourceName: identity.name,
-                        federatedIdentityCredentialResourceName: federatedCredentialName(credential.key),
-                        issuer: credential.issuer,
-                        subject: credential.subject,
-                        audiences: credential.audiences,
-                    },
-                    { parent: this, deleteBeforeReplace: true, dependsOn: after ? [after] : [] },
-                );
-            this.clientId = identity.clientId;
-            this.principalId = identity.principalId;
-            this.tenantId = identity.tenantId;
-            this.resourceId = identity.id;
-            identityResourceId = identity.id;
-        }
-        let previous: pulumi.Resource | undefined;
-        for (const credential of clusterCredentials) {
-            previous = federatedCredentials[credential.key] = writeCredential(credential, previous);
-        }
-        // Identity binding mode (validated: a managed identity, and every cluster's group and name).
-        const bindingChildren: Record<string, IdentityBindingChildren> = {};
-        if (this.identityBinding && identityResourceId !== undefined) {
-            for (const [key, target] of clusters) {
-                bindingChildren[key] = identityBindingOnCluster(
-                    {
-                        key,
-                        clusterResourceGroupName: target.clusterResourceGroupName as pulumi.Input<string>,
-                        clusterName: target.clusterName as pulumi.Input<string>,
-                        kubernetesProvider: kubernetesProviderOf(target),
-                        kubernetesDependsOn: bindingDependsOn(target),
-                    },
-                    {
-                        ownerName: name,
-                        parent: this,
-                        identityResourceId,
-                        clientId: this.clientId,
-                        serviceAccounts: allowed,
-                        after: previous,
-                    },
-                );
-                previous = bindingChildren[key].binding;
-            }
-        }
-        for (const credential of federationCredentials) {
-            previous = federatedCredentials[credential.key] = writeCredential(credential, previous);
-        }
-        const identityBindings = Object.fromEntries(Object.entries(bindingChildren).map(([key, children]) => [key, children.binding]));
-        const identityBindingRoleBindings = Object.fromEntries(Object.entries(bindingChildren).map(([key, children]) => [key, children.clusterRoleBinding]));
-        const firstBinding = Object.values(bindingChildren)[0];
-        this.identityBindingIssuerUrl = firstBinding === undefined ? pulumi.output(undefined) : firstBinding.issuerUrl;
+        const principal = createPrincipal(scope, args);
+        this.clientId = principal.clientId;
+        this.principalId = principal.principalId;
+        this.tenantId = principal.tenantId;
+        this.resourceId = principal.resourceId;
+        const trust = writeTrustChain(scope, principal, { allowed, own }, args);
+        const { federatedCredentials, bindingChildren, identityBindings, identityBindingRoleBindings } = trust;
+        this.identityBindingIssuerUrl = trust.identityBindingIssuerUrl;
 
         const annotations: Record<string, pulumi.Input<string>> = {
             [CLIENT_ID_ANNOTATION]: this.clientId,
@@ -613,28 +496,6 @@ function quickstartJob(resourceName: string, args: QuickstartJobArgs): batchv1.J
         },
         { parent: args.parent, provider: args.provider, dependsOn: args.dependsOn, customTimeouts: { create: "25m", update: "25m" } },
     );
-}
-
-/** One federated credential to write: a cluster's (classic mode) or a federation's. */
-interface FederatedCredentialSpec {
-    readonly key: string;
-    readonly issuer: pulumi.Input<string>;
-    readonly subject: pulumi.Input<string>;
-    readonly audiences: pulumi.Input<pulumi.Input<string>[]>;
-    readonly description: string;
-}
-
-/** `serviceAccounts` as given, or the workload's own ServiceAccount (none without a namespace). */
-function allowedServiceAccounts(args: WorkloadIdentityArgs, own: ServiceAccountRef | undefined): ServiceAccountRef[] {
-    if (args.serviceAccounts !== undefined) {
-        return args.serviceAccounts.map((account) => ({ namespace: account.namespace, name: account.name }));
-    }
-    return own === undefined ? [] : [own];
-}
-
-/** A binding's provider, typed (`workloadIdentityProblems` has checked it). */
-function kubernetesProviderOf(binding: WorkloadClusterBinding): pulumi.ProviderResource {
-    return binding.kubernetesProvider as pulumi.ProviderResource;
 }
 
 /**

@@ -1,23 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
-import * as managedidentity from "@pulumi/azure-native/managedidentity";
-import * as azuread from "@pulumi/azuread";
-import * as apiextensions from "@pulumi/kubernetes/apiextensions";
-import * as batchv1 from "@pulumi/kubernetes/batch/v1";
-import * as corev1 from "@pulumi/kubernetes/core/v1";
 import type * as k8sInputs from "@pulumi/kubernetes/types/input";
-import type { RoleAssignmentArgs, WorkloadClusterBinding, WorkloadIdentityArgs } from "./args";
-import { bindingDependsOn } from "./cluster-access";
-import {
-    CLIENT_ID_ANNOTATION,
-    ENTRA_TOKEN_EXCHANGE_AUDIENCE,
-    IDENTITY_BINDING_POD_ANNOTATIONS,
-    TENANT_ID_ANNOTATION,
-    TOKEN_EXPIRATION_ANNOTATION,
-    WORKLOAD_IDENTITY_POD_LABELS,
-} from "./constants";
+import type { RoleAssignmentArgs, WorkloadIdentityArgs } from "./args";
+import { IDENTITY_BINDING_POD_ANNOTATIONS, WORKLOAD_IDENTITY_POD_LABELS } from "./constants";
 import { requirePlainInputs } from "./inputs";
-import { identityBindingOnCluster, type IdentityBindingChildren } from "./identity-binding";
 import {
     bindingIdentityNamePartProblem,
     classicCredentialKey,
@@ -27,101 +13,32 @@ import {
     serviceAccountRefProblems,
     type ServiceAccountRef,
 } from "./identity-binding-rules";
-import { SECRET_PROVIDER_CLASS_API_VERSION, keyVaultObjects, secretProviderClassParameters, secretsVolume, secretsVolumeMount } from "./key-vault";
-import { federatedCredentialName, normalizeNamePart, serviceAccountSubject } from "./names";
+import { serviceAccountSubject } from "./names";
 import { assignRole } from "./role-assignment";
 import { resolveRole } from "./roles";
+import { formatProblems, identityBindingPrincipalProblem, known, resolvedRoleAssignmentProblems, validateWorkloadIdentityArgs } from "./validation";
 import {
-    formatProblems,
-    keyVaultIdProblem,
-    keyVaultName,
-    known,
-    KEY_VAULT_GRANT_KEYS,
-    identityBindingPrincipalProblem,
-    resolvedRoleAssignmentProblems,
-    validateWorkloadIdentityArgs,
-} from "./validation";
+    allowedServiceAccounts,
+    createPrincipal,
+    createQuickstartJobs,
+    createServiceAccounts,
+    mountKeyVault,
+    serviceAccountAnnotations,
+    sortedClusters,
+    writeTrustChain,
+} from "./workload-identity-parts";
 
 /** The component's type token, as the schema names it. */
 export const WORKLOAD_IDENTITY_TYPE = "aks-workload-identity:index:WorkloadIdentity";
 
-/** Role assignment keys the `keyVault` argument uses. */
-export const KEY_VAULT_SECRETS_GRANT = KEY_VAULT_GRANT_KEYS[0];
-export const KEY_VAULT_CERTIFICATES_GRANT = KEY_VAULT_GRANT_KEYS[1];
-
-/**
- * The quick-start Job's image: the Azure CLI, pinned by version (Azure CLI 2.89.1, the release
- * GitHub marked "Latest" in August 2026; the MCR tag follows the CLI version).
- */
-export const QUICKSTART_IMAGE = "mcr.microsoft.com/azure-cli:2.89.1";
-
-/**
- * The quick-start's script: log in with the projected federated token (the webhook sets the
- * AZURE_* variables) and read only the secret's metadata, never its value. `list-versions` needs
- * `secrets/readMetadata/action`, which "Key Vault Secrets User" has; it returns no values.
- */
-export function quickstartScript(vaultName: string, secretName: string): string {
-    return [
-        "set -eu",
-        'az login --service-principal --username "$AZURE_CLIENT_ID" --tenant "$AZURE_TENANT_ID" --federated-token "$(cat "$AZURE_FEDERATED_TOKEN_FILE")" --allow-no-subscriptions --output none',
-        `az keyvault secret list-versions --vault-name ${vaultName} --name ${secretName} --maxresults 1 --query "[0].{secret: name, enabled: attributes.enabled, updated: attributes.updated}" --output json`,
-        `echo "workload identity works: read the metadata of secret ${secretName} in ${vaultName} (the value was not requested)"`,
-    ].join("\n");
-}
-
-/**
- * The quick-start's script in identity binding mode. The Azure CLI cannot log in through the AKS
- * proxy (`az login --federated-token` goes to Entra ID, which has no credential for the cluster's
- * issuer), so the CLI image's Python does what `WorkloadIdentityCredential` with the token proxy
- * does (azidentity `customtokenproxy`): POST the token request to `AZURE_KUBERNETES_TOKEN_PROXY`
- * + `/<tenant>/oauth2/v2.0/token`, with TLS server name `AZURE_KUBERNETES_SNI_NAME` and the CA of
- * `AZURE_KUBERNETES_CA_FILE`. It then lists the secret's versions through the Key Vault REST API:
- * metadata only, never a value (`secrets/readMetadata/action`, in "Key Vault Secrets User").
- */
-export function quickstartBindingScript(vaultName: string, secretName: string): string {
-    const python = [
-        "import http.client, json, os, socket, ssl, sys, urllib.parse",
-        "vault, secret = sys.argv[1], sys.argv[2]",
-        'proxy = urllib.parse.urlsplit(os.environ["AZURE_KUBERNETES_TOKEN_PROXY"])',
-        'server_name = os.environ.get("AZURE_KUBERNETES_SNI_NAME") or proxy.hostname',
-        'context = ssl.create_default_context(cafile=os.environ.get("AZURE_KUBERNETES_CA_FILE") or None)',
-        "class ProxyConnection(http.client.HTTPSConnection):",
-        "    def connect(self):",
-        "        self.sock = context.wrap_socket(socket.create_connection((self.host, self.port), self.timeout), server_hostname=server_name)",
-        'with open(os.environ["AZURE_FEDERATED_TOKEN_FILE"]) as token_file:',
-        "    assertion = token_file.read().strip()",
-        "form = urllib.parse.urlencode({",
-        '    "grant_type": "client_credentials",',
-        '    "client_id": os.environ["AZURE_CLIENT_ID"],',
-        '    "scope": "https://vault.azure.net/.default",',
-        '    "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",',
-        '    "client_assertion": assertion,',
-        "})",
-        'path = proxy.path.rstrip("/") + "/" + os.environ["AZURE_TENANT_ID"] + "/oauth2/v2.0/token"',
-        "connection = ProxyConnection(proxy.hostname, proxy.port or 443, timeout=30)",
-        'connection.request("POST", path, form, {"Content-Type": "application/x-www-form-urlencoded"})',
-        "response = connection.getresponse()",
-        "answer = json.loads(response.read() or b'{}')",
-        "if response.status != 200:",
-        '    sys.exit("the identity binding proxy refused the token: HTTP %d %s %s" % (response.status, answer.get("error"), answer.get("error_description")))',
-        'connection = http.client.HTTPSConnection(vault + ".vault.azure.net", timeout=30)',
-        'connection.request("GET", "/secrets/" + secret + "/versions?maxresults=1&api-version=7.4", headers={"Authorization": "Bearer " + answer["access_token"]})',
-        "response = connection.getresponse()",
-        "listing = json.loads(response.read() or b'{}')",
-        "if response.status != 200:",
-        '    sys.exit("Key Vault refused: HTTP %d %s" % (response.status, listing.get("error")))',
-        'versions = listing.get("value") or [{}]',
-        'attributes = versions[0].get("attributes", {})',
-        'print(json.dumps({"secret": secret, "enabled": attributes.get("enabled"), "updated": attributes.get("updated")}))',
-    ].join("\n");
-    return [
-        "set -eu",
-        `python3 - ${vaultName} ${secretName} <<'PYTHON'`,
-        python,
-        "PYTHON",
-        `echo "identity binding works: read the metadata of secret ${secretName} in ${vaultName} through the AKS proxy (the value was not requested)"`,
-    ].join("\n");
-}
+/** Role assignment keys the `keyVault` argument uses; the quick-start's image and scripts. */
+export {
+    KEY_VAULT_CERTIFICATES_GRANT,
+    KEY_VAULT_SECRETS_GRANT,
+    QUICKSTART_IMAGE,
+    quickstartBindingScript,
+    quickstartScript,
+} from "./workload-identity-parts";
 
 /**
  * Grants of Azure roles to a workload identity's principal. Every grant, from config or code,
@@ -304,237 +221,52 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         this.podLabels = WORKLOAD_IDENTITY_POD_LABELS;
         this.identityBinding = args.identityBinding === true;
         this.podAnnotations = this.identityBinding ? IDENTITY_BINDING_POD_ANNOTATIONS : {};
-        const keepClassic = this.identityBinding && args.keepClassicCredentials === true;
         const own: ServiceAccountRef | undefined = this.namespace === undefined ? undefined : { namespace: this.namespace, name: this.serviceAccount };
         const allowed = allowedServiceAccounts(args, own);
-        const clusters = Object.entries(args.clusters ?? {}).sort(([a], [b]) => a.localeCompare(b));
-        const identityName = args.identityName ?? name;
+        const scope = { name, parent: this, clusters: sortedClusters(args) };
 
-        // Classic mode: one credential per cluster and allowed ServiceAccount (the workload's own
-        // keeps the name `fic-<cluster>` it always had); none in identity binding mode, whose one
-        // credential AKS writes. Then one per extra federation, in a stable order.
-        const clusterCredentials: FederatedCredentialSpec[] =
-            this.identityBinding && !keepClassic
-                ? []
-                : clusters.flatMap(([key, binding]) =>
-                      allowed.map((account) => {
-                          const subject = serviceAccountSubject(account.namespace, account.name);
-                          return {
-                              key: classicCredentialKey(key, account, own),
-                              issuer: binding.oidcIssuerUrl,
-                              subject,
-                              audiences: [ENTRA_TOKEN_EXCHANGE_AUDIENCE] as pulumi.Input<pulumi.Input<string>[]>,
-                              description: `Cluster ${key}: ${subject}`,
-                          };
-                      }),
-                  );
-        const federationCredentials: FederatedCredentialSpec[] = Object.entries(args.federations ?? {})
-            .sort(([a], [b]) => a.localeCompare(b))
-            .map(([key, federation]) => ({
-                key,
-                issuer: federation.issuer,
-                subject: federation.subject,
-                audiences: federation.audiences ?? [ENTRA_TOKEN_EXCHANGE_AUDIENCE],
-                description: `Federation ${key}`,
-            }));
-        // Azure rejects concurrent FIC writes under one identity (409
-        // ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity): chain them, and
-        // the identity bindings (each makes AKS write the identity's FIC) with them.
-        const federatedCredentials: Record<string, pulumi.CustomResource> = {};
-        let writeCredential: (credential: FederatedCredentialSpec, after: pulumi.Resource | undefined) => pulumi.CustomResource;
-        let identityResourceId: pulumi.Output<string> | undefined;
-        if ((args.principal ?? "managedIdentity") === "application") {
-            // owners on both: azuread removes the caller from an application's owners unless it is
-            // listed, and a deployer with Application.ReadWrite.OwnedBy then gets 403 on the service
-            // principal, the FICs and every later update (azuread docs, azuread_application `owners`).
-            const owners = args.applicationOwners as pulumi.Input<pulumi.Input<string>[]>;
-            const application = new azuread.Application(
-                `${name}-app`,
-                { displayName: identityName, description: `Workload identity ${name} (federated, no secrets).`, signInAudience: "AzureADMyOrg", owners },
-                { parent: this },
-            );
-            const servicePrincipal = new azuread.ServicePrincipal(`${name}-sp`, { clientId: application.clientId, owners }, { parent: this });
-            writeCredential = (credential, after) =>
-                new azuread.ApplicationFederatedIdentityCredential(
-                    `${name}-fic-${credential.key}`,
-                    {
-                        applicationId: application.id,
-                        displayName: federatedCredentialName(credential.key),
-                        description: credential.description,
-                        issuer: credential.issuer,
-                        subject: credential.subject,
-                        audiences: credential.audiences,
-                    },
-                    { parent: this, deleteBeforeReplace: true, dependsOn: after ? [after] : [] },
-                );
-            this.clientId = application.clientId;
-            this.principalId = servicePrincipal.objectId;
-            this.tenantId = servicePrincipal.applicationTenantId;
-            this.resourceId = application.id;
-        } else {
-            const identity = new managedidentity.UserAssignedIdentity(
-                `${name}-id`,
-                { resourceGroupName: args.resourceGroupName, location: args.location, resourceName: identityName, tags: args.tags },
-                { parent: this },
-            );
-            writeCredential = (credential, after) =>
-                new managedidentity.FederatedIdentityCredential(
-                    `${name}-fic-${credential.key}`,
-                    {
-                        resourceGroupName: args.resourceGroupName,
-                        resourceName: identity.name,
-                        federatedIdentityCredentialResourceName: federatedCredentialName(credential.key),
-                        issuer: credential.issuer,
-                        subject: credential.subject,
-                        audiences: credential.audiences,
-                    },
-                    { parent: this, deleteBeforeReplace: true, dependsOn: after ? [after] : [] },
-                );
-            this.clientId = identity.clientId;
-            this.principalId = identity.principalId;
-            this.tenantId = identity.tenantId;
-            this.resourceId = identity.id;
-            identityResourceId = identity.id;
-        }
-        let previous: pulumi.Resource | undefined;
-        for (const credential of clusterCredentials) {
-            previous = federatedCredentials[credential.key] = writeCredential(credential, previous);
-        }
-        // Identity binding mode (validated: a managed identity, and every cluster's group and name).
-        const bindingChildren: Record<string, IdentityBindingChildren> = {};
-        if (this.identityBinding && identityResourceId !== undefined) {
-            for (const [key, target] of clusters) {
-                bindingChildren[key] = identityBindingOnCluster(
-                    {
-                        key,
-                        clusterResourceGroupName: target.clusterResourceGroupName as pulumi.Input<string>,
-                        clusterName: target.clusterName as pulumi.Input<string>,
-                        kubernetesProvider: kubernetesProviderOf(target),
-                        kubernetesDependsOn: bindingDependsOn(target),
-                    },
-                    {
-                        ownerName: name,
-                        parent: this,
-                        identityResourceId,
-                        clientId: this.clientId,
-                        serviceAccounts: allowed,
-                        after: previous,
-                    },
-                );
-                previous = bindingChildren[key].binding;
-            }
-        }
-        for (const credential of federationCredentials) {
-            previous = federatedCredentials[credential.key] = writeCredential(credential, previous);
-        }
-        const identityBindings = Object.fromEntries(Object.entries(bindingChildren).map(([key, children]) => [key, children.binding]));
-        const identityBindingRoleBindings = Object.fromEntries(Object.entries(bindingChildren).map(([key, children]) => [key, children.clusterRoleBinding]));
-        const firstBinding = Object.values(bindingChildren)[0];
-        this.identityBindingIssuerUrl = firstBinding === undefined ? pulumi.output(undefined) : firstBinding.issuerUrl;
+        const principal = createPrincipal(scope, args);
+        this.clientId = principal.clientId;
+        this.principalId = principal.principalId;
+        this.tenantId = principal.tenantId;
+        this.resourceId = principal.resourceId;
+        const trust = writeTrustChain(scope, principal, { allowed, own }, args);
+        this.identityBindingIssuerUrl = trust.identityBindingIssuerUrl;
 
-        const annotations: Record<string, pulumi.Input<string>> = {
-            [CLIENT_ID_ANNOTATION]: this.clientId,
-            [TENANT_ID_ANNOTATION]: this.tenantId,
-        };
-        if (args.tokenExpirationSeconds !== undefined) {
-            annotations[TOKEN_EXPIRATION_ANNOTATION] = String(args.tokenExpirationSeconds);
-        }
+        const annotations = serviceAccountAnnotations(principal, args);
         this.serviceAccountAnnotations = pulumi.output(annotations);
-        const serviceAccounts: Record<string, pulumi.CustomResource> = {};
-        const createServiceAccount = args.createServiceAccount ?? true;
-        const annotateExisting = args.annotateExistingServiceAccount ?? false;
-        for (const [key, binding] of clusters) {
-            // metadata.name is explicit: an autonamed ServiceAccount would not match the FIC subject.
-            const metadata = { name: this.serviceAccount, namespace: this.namespace as string, annotations };
-            const options = { parent: this, provider: kubernetesProviderOf(binding), dependsOn: bindingDependsOn(binding) };
-            if (createServiceAccount) {
-                serviceAccounts[key] = new corev1.ServiceAccount(`${name}-sa-${key}`, { metadata }, options);
-            } else if (annotateExisting) {
-                // A server-side apply patch needs the object to exist: opt-in only.
-                serviceAccounts[key] = new corev1.ServiceAccountPatch(`${name}-sa-${key}`, { metadata }, options);
-            }
-        }
+        const serviceAccounts = createServiceAccounts(scope, { namespace: this.namespace, name: this.serviceAccount, annotations }, args);
 
         const grants = new WorkloadIdentityGrants(this, name, this.principalId);
         for (const [key, assignment] of Object.entries(args.roleAssignments ?? {})) {
             grants.assign(key, assignment);
         }
+        const workload = { clientId: this.clientId, tenantId: this.tenantId, namespace: this.namespace, identityBinding: this.identityBinding };
+        const keyVault = args.keyVault === undefined ? undefined : mountKeyVault(scope, grants, args.keyVault, workload);
+        const secret = args.keyVault?.secrets?.[0];
+        const quickstartJobs =
+            args.quickstart === true && keyVault !== undefined && secret !== undefined
+                ? createQuickstartJobs(scope, {
+                      secret,
+                      keyVault,
+                      trust,
+                      serviceAccounts,
+                      namespace: this.namespace as string,
+                      serviceAccount: this.serviceAccount,
+                      podAnnotations: this.podAnnotations,
+                  })
+                : {};
 
-        const keyVault = args.keyVault;
-        let volume: k8sInputs.core.v1.Volume | undefined;
-        let volumeMount: k8sInputs.core.v1.VolumeMount | undefined;
-        const secretProviderClasses: Record<string, pulumi.CustomResource> = {};
-        const quickstartJobs: Record<string, pulumi.CustomResource> = {};
-        const baseName = normalizeNamePart(name);
-        if (keyVault !== undefined) {
-            grants.assign(KEY_VAULT_SECRETS_GRANT, { role: "Key Vault Secrets User", scope: keyVault.resourceId });
-            if ((keyVault.certificates ?? []).length > 0) {
-                grants.assign(KEY_VAULT_CERTIFICATES_GRANT, { role: "Key Vault Certificate User", scope: keyVault.resourceId });
-            }
-            const vaultName = pulumi.output(keyVault.resourceId).apply((id) => {
-                const vault = keyVaultName(id);
-                if (vault === undefined) {
-                    throw new Error(`Workload identity ${name}: ${keyVaultIdProblem(id) ?? id}`);
-                }
-                return vault;
-            });
-            const className = `${baseName}-keyvault`;
-            for (const [key, binding] of clusters) {
-                secretProviderClasses[key] = new apiextensions.CustomResource(
-                    `${name}-spc-${key}`,
-                    {
-                        apiVersion: SECRET_PROVIDER_CLASS_API_VERSION,
-                        kind: "SecretProviderClass",
-                        metadata: { name: className, namespace: this.namespace },
-                        spec: {
-                            provider: "azure",
-                            parameters: secretProviderClassParameters<pulumi.Input<string>>({
-                                clientId: this.clientId,
-                                tenantId: this.tenantId,
-                                vaultName,
-                                objects: keyVaultObjects(keyVault.secrets ?? [], keyVault.certificates ?? []),
-                                identityBinding: this.identityBinding,
-                            }),
-                        },
-                    },
-                    { parent: this, provider: kubernetesProviderOf(binding), dependsOn: bindingDependsOn(binding) },
-                );
-            }
-            volume = secretsVolume("keyvault", className);
-            volumeMount = secretsVolumeMount("keyvault");
-
-            const firstSecret = (keyVault.secrets ?? [])[0];
-            if (args.quickstart === true && firstSecret !== undefined) {
-                const secretsGrant = grants.all.get(KEY_VAULT_SECRETS_GRANT) as authorization.RoleAssignment;
-                for (const [key, binding] of clusters) {
-                    const viaBinding = bindingChildren[key];
-                    // The Job proves the chain, so it starts once the chain exists: its cluster's FIC
-                    // (or identity binding and RBAC), the Key Vault role and the annotated
-                    // ServiceAccount. Propagation after that is what its backoff waits out.
-                    const trust = viaBinding === undefined ? [federatedCredentials[key]] : [viaBinding.binding, viaBinding.clusterRoleBinding];
-                    quickstartJobs[key] = quickstartJob(`${name}-quickstart-${key}`, {
-                        name: `${baseName}-quickstart`,
-                        namespace: this.namespace as string,
-                        serviceAccount: this.serviceAccount,
-                        script: vaultName.apply((vault) => (viaBinding === undefined ? quickstartScript(vault, firstSecret) : quickstartBindingScript(vault, firstSecret))),
-                        podAnnotations: this.podAnnotations,
-                        dependsOn: [...bindingDependsOn(binding), ...trust, secretsGrant, ...(serviceAccounts[key] ? [serviceAccounts[key]] : [])],
-                        parent: this,
-                        provider: kubernetesProviderOf(binding),
-                    });
-                }
-            }
-        }
         EXTRAS.set(this, {
             allowedServiceAccounts: allowed,
-            identityBindings,
-            identityBindingRoleBindings,
-            federatedCredentials,
+            identityBindings: trust.identityBindings,
+            identityBindingRoleBindings: trust.identityBindingRoleBindings,
+            federatedCredentials: trust.federatedCredentials,
             serviceAccounts,
             grants,
-            secretProviderClasses,
-            secretsVolume: volume,
-            secretsVolumeMount: volumeMount,
+            secretProviderClasses: keyVault?.secretProviderClasses ?? {},
+            secretsVolume: keyVault?.volume,
+            secretsVolumeMount: keyVault?.volumeMount,
             quickstartJobs,
         });
 
@@ -553,89 +285,6 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
             serviceAccountAnnotations: this.serviceAccountAnnotations,
         });
     }
-}
-
-interface QuickstartJobArgs {
-    readonly name: string;
-    readonly namespace: string;
-    readonly serviceAccount: string;
-    readonly script: pulumi.Input<string>;
-    readonly podAnnotations: Readonly<Record<string, string>>;
-    readonly dependsOn: pulumi.Resource[];
-    readonly parent: pulumi.Resource;
-    readonly provider: pulumi.ProviderResource;
-}
-
-/**
- * The quick-start Job. pulumi-kubernetes waits for a Job to complete (its Job await logic), so a
- * broken chain fails the deployment instead of crash-looping unnoticed; the Job retries with
- * Kubernetes' exponential backoff (10 s, 20 s, 40 s ... capped at 6 min) up to `backoffLimit`
- * while the FIC and the role assignment propagate (Entra: minutes), within `activeDeadlineSeconds`.
- * Its pod template is immutable, so a change replaces the Job.
- */
-function quickstartJob(resourceName: string, args: QuickstartJobArgs): batchv1.Job {
-    const labels = { app: args.name };
-    return new batchv1.Job(
-        resourceName,
-        {
-            metadata: { name: args.name, namespace: args.namespace, labels },
-            spec: {
-                backoffLimit: 6,
-                activeDeadlineSeconds: 1200,
-                template: {
-                    metadata: {
-                        labels: { ...labels, ...WORKLOAD_IDENTITY_POD_LABELS },
-                        ...(Object.keys(args.podAnnotations).length === 0 ? {} : { annotations: { ...args.podAnnotations } }),
-                    },
-                    spec: {
-                        serviceAccountName: args.serviceAccount,
-                        restartPolicy: "Never",
-                        securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
-                        containers: [
-                            {
-                                name: "quickstart",
-                                image: QUICKSTART_IMAGE,
-                                command: ["/bin/sh", "-c", args.script],
-                                // The CLI writes its login cache under AZURE_CONFIG_DIR; /tmp is the only writable path.
-                                env: [{ name: "AZURE_CONFIG_DIR", value: "/tmp/.azure" }, { name: "HOME", value: "/tmp" }],
-                                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                                resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-                                securityContext: {
-                                    allowPrivilegeEscalation: false,
-                                    readOnlyRootFilesystem: true,
-                                    capabilities: { drop: ["ALL"] },
-                                },
-                            },
-                        ],
-                        volumes: [{ name: "tmp", emptyDir: {} }],
-                    },
-                },
-            },
-        },
-        { parent: args.parent, provider: args.provider, dependsOn: args.dependsOn, customTimeouts: { create: "25m", update: "25m" } },
-    );
-}
-
-/** One federated credential to write: a cluster's (classic mode) or a federation's. */
-interface FederatedCredentialSpec {
-    readonly key: string;
-    readonly issuer: pulumi.Input<string>;
-    readonly subject: pulumi.Input<string>;
-    readonly audiences: pulumi.Input<pulumi.Input<string>[]>;
-    readonly description: string;
-}
-
-/** `serviceAccounts` as given, or the workload's own ServiceAccount (none without a namespace). */
-function allowedServiceAccounts(args: WorkloadIdentityArgs, own: ServiceAccountRef | undefined): ServiceAccountRef[] {
-    if (args.serviceAccounts !== undefined) {
-        return args.serviceAccounts.map((account) => ({ namespace: account.namespace, name: account.name }));
-    }
-    return own === undefined ? [] : [own];
-}
-
-/** A binding's provider, typed (`workloadIdentityProblems` has checked it). */
-function kubernetesProviderOf(binding: WorkloadClusterBinding): pulumi.ProviderResource {
-    return binding.kubernetesProvider as pulumi.ProviderResource;
 }
 
 /**

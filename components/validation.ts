@@ -111,7 +111,11 @@ function clusterNetworkProblems(network: ClusterNetworkArgs, isPrivate: boolean,
             invalid.add(field); // known at deploy time: the rules between fields skip it
             continue;
         }
-        given.add(field);
+        // "system" is AKS's own default (what a stack file's omitted privateDnsZone becomes), so
+        // only another value counts as given: a public cluster is not refused for the default.
+        if (field !== "privateDnsZone" || value !== "system") {
+            given.add(field);
+        }
         values[field] = value;
         const problem = checks[field](value);
         if (problem !== undefined) {

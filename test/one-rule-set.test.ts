@@ -28,6 +28,12 @@ function configSays(clusters: Record<string, unknown>, workloads: Record<string,
     return result.problems.map((p) => `${p.path}: ${p.message}`).filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length));
 }
 
+/** Every problem of a config, or none when it parses. */
+function configSaysAll(clusters: Record<string, unknown>): string[] {
+    const result = parseStackConfig({ location: "westeurope", clusters }, "dev", { today: TODAY });
+    return "problems" in result ? result.problems.map((p) => `${p.path}: ${p.message}`) : [];
+}
+
 /** The component's problems at `path`, without the path. */
 function argsSay(problems: readonly string[], path: string): string[] {
     return problems.filter((problem) => problem.startsWith(`${path}: `)).map((problem) => problem.slice(path.length + 2));
@@ -154,6 +160,12 @@ describe("one rule set for config and component args", () => {
         const inArgs = argsSay(validateClusterArgs({ ...clusterArgs, namespaces: ["kube-system"] }), "namespaces");
         assert.equal(inArgs.length, 1, "the component refuses it once");
         assert.deepEqual(inConfig, inArgs);
+    });
+
+    it("leaves the default private DNS zone alone on a public cluster, as a stack file that omits it", () => {
+        const subnet = "/subscriptions/2f6a1c3e-8b4d-4e5f-9a6b-7c8d9e0f1a2b/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/aks";
+        assert.deepEqual(validateClusterArgs({ ...clusterArgs, network: { vnetSubnetId: subnet, privateDnsZone: "system" } }), []);
+        assert.deepEqual(configSaysAll({ main: { ...cluster, network: { vnetSubnetId: subnet } } }), []);
     });
 });
 

@@ -11,6 +11,7 @@ import {
 import type { UpgradeChannel, WorkloadClusterBinding, WorkloadIdentityClusterArgs } from "./args";
 import * as authorization from "@pulumi/azure-native/authorization";
 import { requirePlainInputs } from "./inputs";
+import { VERSION_MOVING_CHANNELS } from "./kubernetes-versions";
 import { dnsPrefix } from "./names";
 import { assignRole } from "./role-assignment";
 import { BUILT_IN_ROLES } from "./roles";
@@ -25,7 +26,7 @@ const SYSTEM_POOL_NAME = "system";
  * node images only and `none` nothing, so under those a minor change in config is a real update.
  */
 export function channelMovesKubernetesVersion(channel: UpgradeChannel): boolean {
-    return channel === "rapid" || channel === "stable";
+    return VERSION_MOVING_CHANNELS.includes(channel);
 }
 
 /**

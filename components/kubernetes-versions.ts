@@ -167,3 +167,27 @@ export function kubernetesVersionProblem(version: string, today: Date): Kubernet
     }
     return undefined;
 }
+
+/**
+ * The upgrade channels that move the Kubernetes minor version themselves (AKS docs "Automatically
+ * upgrade an AKS cluster"): under them the configured version is only the one a new cluster
+ * starts on, and the components ignore it afterwards (`ignoreChanges`).
+ */
+export const VERSION_MOVING_CHANNELS: readonly string[] = ["rapid", "stable"];
+
+/**
+ * The refusal of a version AKS does not create (an error of `kubernetesVersionProblem`), saying
+ * under a channel that moves the version that changing it does not touch a running cluster: the
+ * way out when a pinned version leaves support after the cluster was created. Undefined when
+ * AKS creates the version. `channel` defaults to the components' `stable`.
+ */
+export function kubernetesVersionRefusal(version: string, today: Date, channel: string = "stable"): string | undefined {
+    const support = kubernetesVersionProblem(version, today);
+    if (support?.severity !== "error") {
+        return undefined;
+    }
+    return VERSION_MOVING_CHANNELS.includes(channel)
+        ? `${support.message} Under upgradeChannel ${channel} it is only the version a new cluster starts on, and it is ignored afterwards: changing it does not touch a running cluster.`
+        : support.message;
+}
+

@@ -1,7 +1,7 @@
 import { ipAddressProblem, networkProblems, networkRangeProblem, privateDnsZoneProblem, serviceCidrProblem, subnetIdProblem } from "./network-rules";
 import type { ClusterNetworkArgs, NodePoolArgs, WorkloadIdentityArgs, WorkloadIdentityClusterArgs } from "./args";
 import { formatProblems, known, knownArray } from "./inputs";
-import { kubernetesVersionProblem } from "./kubernetes-versions";
+import { kubernetesVersionRefusal } from "./kubernetes-versions";
 import { annotateExistingProblem, apiServerAccessProblem, clusterAdminsProblem, duplicateGrantProblems, privateClusterNetworkProblem, quickstartSecretProblem, workloadNamespaceProblem, reservedRoleAssignmentKeyProblem, systemPoolNameProblem, audiencesProblem, cidrProblem, federationIssuerProblem, ficNameClash, guidProblem, keyVaultIdProblem, keyVaultObjectNameProblem, locationProblem, namespaceProblem, poolCountsProblem, poolNameProblem, reservedNamespaceProblem, roleAssignmentProblems, serviceAccountNameProblem, tokenExpirationProblem } from "./rules";
 
 /**
@@ -30,10 +30,7 @@ export function validateClusterArgs(args: WorkloadIdentityClusterArgs, today: Da
     // The same table as the config's: a version AKS no longer (or not yet) creates is refused
     // before anything is registered, for callers in every language.
     const version = known(args.kubernetesVersion);
-    const support = version === undefined ? undefined : kubernetesVersionProblem(version, today);
-    if (support?.severity === "error") {
-        problems.push(`kubernetesVersion: ${support.message}`);
-    }
+    problems.push(...prefixed("kubernetesVersion", version === undefined ? undefined : kubernetesVersionRefusal(version, today, args.upgradeChannel)));
     const pools: [string, NodePoolArgs, boolean][] = [
         ["systemPool", args.systemPool, true],
         ...Object.entries(args.nodePools ?? {}).map(([key, pool]): [string, NodePoolArgs, boolean] => [`nodePools.${key}`, pool, false]),

@@ -50,7 +50,7 @@ import {
     tokenExpirationProblem,
     workloadIdentityName,
 } from "../components";
-import { kubernetesVersionProblem } from "../components/kubernetes-versions";
+import { kubernetesVersionProblem, kubernetesVersionRefusal } from "../components/kubernetes-versions";
 import {
     ipAddressProblem,
     parseCidr,
@@ -620,8 +620,7 @@ function semanticProblems(stack: LenientStack, today: Date): ConfigProblem[] {
             add(path, clusterAdminsProblem((cluster.adminGroupObjectIds ?? []).length > 0, Object.keys(cluster.clusterAdmins ?? {}).length > 0));
         }
         if (cluster.kubernetesVersion !== undefined) {
-            const support = kubernetesVersionProblem(cluster.kubernetesVersion, today);
-            add(`${path}.kubernetesVersion`, support?.severity === "error" ? support.message : undefined);
+            add(`${path}.kubernetesVersion`, kubernetesVersionRefusal(cluster.kubernetesVersion, today, cluster.upgradeChannel));
         }
         add(`${path}.network`, privateClusterNetworkProblem(cluster.private === true, cluster.given.has("network")));
         if (cluster.network !== undefined && !cluster.invalid.has("private")) {

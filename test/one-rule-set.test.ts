@@ -129,6 +129,15 @@ describe("one rule set for config and component args", () => {
         const inConfig = configSays({ main: { ...cluster, kubernetesVersion: "1.33" } }, {}, "clusters.main.kubernetesVersion");
         const inArgs = argsSay(validateClusterArgs({ ...clusterArgs, kubernetesVersion: "1.33" }, TODAY), "kubernetesVersion");
         assert.deepEqual(inArgs, [
+            'Kubernetes version "1.33" is out of AKS support since 2026-07-31 (AKS release calendar): AKS creates no cluster on it. Allowed values are the minor versions AKS supports: 1.35 (until 2027-03-31), 1.36 (until 2027-06-30), 1.37 (until 2027-10-31). Under upgradeChannel stable it is only the version a new cluster starts on, and it is ignored afterwards: changing it does not touch a running cluster.',
+        ]);
+        assert.deepEqual(inConfig, inArgs);
+    });
+
+    it("a Kubernetes version AKS no longer creates, under a channel that leaves the version to the config", () => {
+        const inConfig = configSays({ main: { ...cluster, kubernetesVersion: "1.33", upgradeChannel: "none" } }, {}, "clusters.main.kubernetesVersion");
+        const inArgs = argsSay(validateClusterArgs({ ...clusterArgs, kubernetesVersion: "1.33", upgradeChannel: "none" }, TODAY), "kubernetesVersion");
+        assert.deepEqual(inArgs, [
             'Kubernetes version "1.33" is out of AKS support since 2026-07-31 (AKS release calendar): AKS creates no cluster on it. Allowed values are the minor versions AKS supports: 1.35 (until 2027-03-31), 1.36 (until 2027-06-30), 1.37 (until 2027-10-31).',
         ]);
         assert.deepEqual(inConfig, inArgs);

@@ -35,6 +35,12 @@ import {
     reservedNamespaceProblem,
     poolCountsProblem,
     poolNameProblem,
+    AdminPrincipalType,
+    ClusterSkuTier,
+    NetworkPolicy,
+    NodeOsUpgradeChannel,
+    PrincipalKind,
+    UpgradeChannel,
     clusterAdminsProblem,
     annotateExistingProblem,
     duplicateGrantProblems,
@@ -161,9 +167,9 @@ const networkSchema = z.strictObject({
 const clusterSchema = z.strictObject({
     name: z.string().superRefine(rule(clusterNameProblem)).optional(),
     kubernetesVersion: kubernetesVersion.optional(),
-    sku: z.enum(["Free", "Standard", "Premium"]).default("Free"),
-    upgradeChannel: z.enum(["rapid", "stable", "patch", "node-image", "none"]).default("stable"),
-    nodeOsUpgradeChannel: z.enum(["None", "Unmanaged", "NodeImage", "SecurityPatch"]).default("NodeImage"),
+    sku: z.enum(Object.values(ClusterSkuTier)).default("Free"),
+    upgradeChannel: z.enum(Object.values(UpgradeChannel)).default("stable"),
+    nodeOsUpgradeChannel: z.enum(Object.values(NodeOsUpgradeChannel)).default("NodeImage"),
     existing: z
         .strictObject({
             name: z.string().superRefine(rule(clusterNameProblem)),
@@ -175,14 +181,14 @@ const clusterSchema = z.strictObject({
     namespaces: z.array(z.string().superRefine(rule(declaredNamespaceProblem))).default([]),
     adminGroupObjectIds: z.array(guid).default([]),
     clusterAdmins: z
-        .record(key, z.strictObject({ objectId: guid, principalType: z.enum(["User", "Group", "ServicePrincipal"]) }))
+        .record(key, z.strictObject({ objectId: guid, principalType: z.enum(Object.values(AdminPrincipalType)) }))
         .default({}),
     authorizedIpRanges: z.array(z.string().superRefine(rule(cidrProblem))).optional(),
     private: bool.default(false),
     network: networkSchema.optional(),
     allowPublicApiServer: bool.default(false),
     disableLocalAccounts: bool.default(true),
-    networkPolicy: z.enum(["cilium", "calico", "azure"]).default("cilium"),
+    networkPolicy: z.enum(Object.values(NetworkPolicy)).default("cilium"),
     keyVaultSecretsProvider: bool.optional(),
     azurePolicy: bool.default(true),
     imageCleaner: bool.default(true),
@@ -220,7 +226,7 @@ const workloadSchema = z.strictObject({
     createNamespace: bool.default(false),
     createServiceAccount: bool.default(true),
     annotateExistingServiceAccount: bool.default(false),
-    principal: z.enum(["managedIdentity", "application"]).default("managedIdentity"),
+    principal: z.enum(Object.values(PrincipalKind)).default("managedIdentity"),
     clusters: z.array(key).optional(),
     tokenExpirationSeconds: z.preprocess(asNumber, z.number().superRefine(rule(tokenExpirationProblem))).optional(),
     roleAssignments: z.record(key, roleAssignmentSchema).default({}),

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import type { MockMonitor, MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
-import { getMonitor } from "@pulumi/pulumi/runtime/settings";
-import { PLACEHOLDER_SUBSCRIPTION_ID, PLACEHOLDER_TENANT_ID, placeholderIssuerUrl, runStack, type RecordedResource, type RunResult } from "../testing/mock-runner";
+import { PLACEHOLDER_SUBSCRIPTION_ID, PLACEHOLDER_TENANT_ID, placeholderIssuerUrl, runStack, type RecordedResource, type RunResult, type RunOptions } from "../testing/mock-runner";
 import { byUrn, named, ofType, unwrapSecret } from "../testing/graph";
 import { AdoptedCluster, WorkloadIdentity, WorkloadIdentityCluster, quickstartBindingScript } from "../components";
 
@@ -73,18 +71,12 @@ const T = {
     job: "kubernetes:batch/v1:Job",
 } as const;
 
-/** Makes the mocked ManagedCluster's identity report CLUSTER_PRINCIPAL; called inside the program, the mocks belong to this run. */
-function reportClusterPrincipal(): void {
-    const mocks = (getMonitor() as unknown as MockMonitor).mocks;
-    const newResource = mocks.newResource.bind(mocks);
-    mocks.newResource = async (args: MockResourceArgs): Promise<MockResourceResult> => {
-        const result = await newResource(args);
-        return args.type === T.cluster ? { ...result, state: { ...result.state, identity: { type: "SystemAssigned", principalId: CLUSTER_PRINCIPAL } } } : result;
-    };
-}
+/** The runner's ManagedCluster, reporting `CLUSTER_PRINCIPAL` as its system-assigned identity. */
+const REPORT_CLUSTER_PRINCIPAL: NonNullable<RunOptions["resources"]> = {
+    [T.cluster]: ({ state }) => ({ ...state, identity: { type: "SystemAssigned", principalId: CLUSTER_PRINCIPAL } }),
+};
 
 function maxProgram(): Record<string, unknown> {
-    reportClusterPrincipal();
     const cluster = new WorkloadIdentityCluster("max", {
         resourceGroupName: "rg-max",
         location: "westeurope",
@@ -198,7 +190,7 @@ function maxProgram(): Record<string, unknown> {
 describe("the max scenario: every option of every component", () => {
     let run: RunResult;
     before(async () => {
-        run = await runStack({ stack: "max", program: maxProgram });
+        run = await runStack({ stack: "max", program: maxProgram, resources: REPORT_CLUSTER_PRINCIPAL });
     });
     const get = (type: string, name: string): RecordedResource => named(run.resources, type, name);
     const nameOf = (urn: string | undefined): string | undefined => (urn === undefined ? undefined : byUrn(run.resources, urn).name);

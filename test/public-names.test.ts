@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { MockMonitor, MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
-import { getMonitor } from "@pulumi/pulumi/runtime/settings";
-import { PLACEHOLDER_SUBSCRIPTION_ID, runCommittedStack, runStack, type RecordedResource } from "../testing/mock-runner";
+import { PLACEHOLDER_SUBSCRIPTION_ID, runCommittedStack, runStack, type RecordedResource, type RunOptions } from "../testing/mock-runner";
 import {
     ROLE_ASSIGNMENT_NAMESPACE,
     WorkloadIdentity,
@@ -57,17 +55,10 @@ describe("name builders, literally", () => {
     });
 });
 
-/** Makes the mocked ManagedCluster's system-assigned identity report `CLUSTER_PRINCIPAL`. Call inside the program: the mocks belong to this run. */
-function reportClusterPrincipal(): void {
-    const mocks = (getMonitor() as unknown as MockMonitor).mocks;
-    const newResource = mocks.newResource.bind(mocks);
-    mocks.newResource = async (args: MockResourceArgs): Promise<MockResourceResult> => {
-        const result = await newResource(args);
-        return args.type === "azure-native:containerservice:ManagedCluster"
-            ? { ...result, state: { ...result.state, identity: { type: "SystemAssigned", principalId: CLUSTER_PRINCIPAL } } }
-            : result;
-    };
-}
+/** The runner's ManagedCluster, reporting `CLUSTER_PRINCIPAL` as its system-assigned identity. */
+const REPORT_CLUSTER_PRINCIPAL: NonNullable<RunOptions["resources"]> = {
+    ["azure-native:containerservice:ManagedCluster"]: ({ state }) => ({ ...state, identity: { type: "SystemAssigned", principalId: CLUSTER_PRINCIPAL } }),
+};
 
 /** What names a resource in Azure or Kubernetes, by type. */
 function cloudName(resource: RecordedResource): unknown {
@@ -102,8 +93,8 @@ describe("the names the components give their children", () => {
     it("names every child of a cluster and of three workloads (classic, identity binding, app registration) exactly", async () => {
         const run = await runStack({
             stack: "code",
+            resources: REPORT_CLUSTER_PRINCIPAL,
             program: () => {
-                reportClusterPrincipal();
                 const cluster = new WorkloadIdentityCluster("main", {
                     resourceGroupName: "rg-code",
                     location: "westeurope",

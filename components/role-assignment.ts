@@ -34,8 +34,9 @@ export interface RoleGrant {
  * The role assignment of `grant`, named deterministically: `roleAssignmentName` is a UUID v5 of
  * scope, principal and role definition, so a re-run or a config change never creates a second
  * assignment, and a change of any of the three is a new one (role assignments cannot be updated
- * in place: the ARM PUT of an existing name with another principal or role fails with
- * RoleAssignmentUpdateNotPermitted).
+ * in place: the ARM PUT of an existing name with another principal or scope fails with
+ * RoleAssignmentUpdateNotPermitted, "Tenant ID, application ID, principal ID, and scope are not
+ * allowed to be updated", per the Azure RBAC docs, "Troubleshoot Azure RBAC").
  */
 export function assignRole(grant: RoleGrant, options: pulumi.CustomResourceOptions): authorization.RoleAssignment {
     const plainScope = typeof grant.scope === "string" ? grant.scope : undefined;
